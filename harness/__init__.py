@@ -1,0 +1,1 @@
+"""The harness: a QEMU-driven Linux kernel regression harness."""

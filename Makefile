@@ -1,0 +1,51 @@
+# The two commands: `make test` (the kernel regression run) and `make check`
+# (the project's own tests). Both install what they need, idempotently.
+
+PYTHON   ?= /usr/bin/python3
+VENV     := .venv
+HARNESS  := $(VENV)/bin/harness
+PYTEST   := $(VENV)/bin/python -m pytest
+KERNEL   ?=
+JOBS     ?= $(shell nproc)
+
+# Debian packages: QEMU, the default kernel source, the kernel build toolchain,
+# the guest image builder, and the peers the benchmarks measure against.
+APT_PACKAGES := qemu-system-x86 qemu-utils linux-source-6.12 build-essential flex bison bc \
+	libelf-dev libssl-dev ccache cpio xz-utils kmod debootstrap e2fsprogs xfsprogs \
+	python3-venv openssh-client git patch stress-ng
+
+.PHONY: deps venv guest test check bench clean-results
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[kcidb]'
+	@touch $@
+
+venv: deps $(VENV)/.installed
+
+guest: deps
+	$(MAKE) -s -C guest
+
+# The main job: build (or reuse) the kernel and image, boot, run a smoke command.
+test: venv guest
+	$(HARNESS) build $(if $(KERNEL),--kernel $(KERNEL))
+	$(HARNESS) boot $(if $(KERNEL),--kernel $(KERNEL)) -- uname -a
+
+# The project's own tests: unit tests, then the end-to-end tests that build and boot.
+check: venv guest
+	$(PYTEST) -q tests/unit -n 2
+	$(PYTEST) -q tests/e2e -x
+
+bench: venv guest
+	$(VENV)/bin/pip install -q -e '.[bench,kcidb]'
+	@for b in bench/*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done

@@ -1,0 +1,126 @@
+"""Resolving KERNEL=: a source tree, Debian's linux-source-6.12, or a prebuilt bzImage."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness import proc
+from harness.errors import InfraError, UserError
+from harness.paths import cache_dir
+
+DEBIAN_PACKAGE = "linux-source-6.12"
+DEBIAN_TARBALL = Path("/usr/src/linux-source-6.12.tar.xz")
+
+# Offset and magic of the x86 boot protocol header ("HdrS"): how a bzImage is told
+# apart from any other file a user might pass by mistake.
+_BZIMAGE_MAGIC_OFFSET = 0x202
+_BZIMAGE_MAGIC = b"HdrS"
+
+
+@dataclass(frozen=True)
+class SourceTree:
+    """A kernel source tree to build out of tree."""
+
+    path: Path
+    origin: str  # "tree" (user's) or "debian" (the default package)
+
+    @property
+    def identity(self) -> str:
+        # The build dir is keyed by *where* the source is, not by its content:
+        # content changes are make's business, and keeping the same build dir
+        # is what makes incremental builds (and bisect steps) cheap.
+        return str(self.path.resolve())
+
+
+@dataclass(frozen=True)
+class Prebuilt:
+    """A bzImage the user built; we boot it as is."""
+
+    bzimage: Path
+    vmlinux: Path | None
+    config: Path | None
+
+
+def _looks_like_kernel_tree(path: Path) -> bool:
+    return (path / "Makefile").is_file() and (path / "Kconfig").is_file() and (
+        path / "arch" / "x86"
+    ).is_dir()
+
+
+def is_bzimage(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            f.seek(_BZIMAGE_MAGIC_OFFSET)
+            return f.read(4) == _BZIMAGE_MAGIC
+    except OSError:
+        return False
+
+
+def resolve(kernel: str | os.PathLike | None, progress=print) -> SourceTree | Prebuilt:
+    """Turn the user's KERNEL= value into something we can build or boot."""
+    if kernel is None or str(kernel) == "":
+        return SourceTree(debian_source(progress), "debian")
+    path = Path(kernel).expanduser()
+    if not path.exists():
+        raise UserError(f"KERNEL={kernel}: no such file or directory")
+    if path.is_file():
+        if not is_bzimage(path):
+            raise UserError(f"KERNEL={kernel}: a file, but not an x86 bzImage (no 'HdrS' boot header)")
+        vmlinux = path.parent / "vmlinux"
+        config = path.parent / ".config"
+        return Prebuilt(
+            path.resolve(),
+            vmlinux.resolve() if vmlinux.is_file() else None,
+            config.resolve() if config.is_file() else None,
+        )
+    if not _looks_like_kernel_tree(path):
+        raise UserError(
+            f"KERNEL={kernel}: not a Linux kernel source tree (expected Makefile, Kconfig and arch/x86/)"
+        )
+    return SourceTree(path.resolve(), "tree")
+
+
+def debian_version() -> str:
+    """The installed linux-source-6.12 package version, or a UserError saying how to get it."""
+    try:
+        r = proc.run(
+            ["dpkg-query", "-W", "-f=${Version}", DEBIAN_PACKAGE], check=False, timeout=30
+        )
+    except proc.ProcessError:
+        r = None
+    if r is None or not r.ok or not r.stdout.strip() or not DEBIAN_TARBALL.is_file():
+        raise UserError(
+            f"the default kernel needs the {DEBIAN_PACKAGE} package (apt-get install {DEBIAN_PACKAGE}),"
+            " or pass KERNEL=<tree or bzImage>"
+        )
+    return r.stdout.strip()
+
+
+def debian_source(progress=print) -> Path:
+    """Unpack Debian's kernel source tarball once into the cache, keyed by package version."""
+    version = re.sub(r"[^A-Za-z0-9.+-]", "-", debian_version())
+    # Every tree and build dir sits two levels under the cache root so ccache
+    # (CCACHE_BASEDIR=cache root) sees identical relative paths across them.
+    dest = cache_dir() / "src" / f"debian-{version}"
+    if _looks_like_kernel_tree(dest):
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.parent / f".unpack-{version}-{os.getpid()}"
+    tmp.mkdir()
+    progress(f"kernel: unpacking {DEBIAN_TARBALL} into {dest} (once)")
+    try:
+        proc.run(["tar", "-xJf", DEBIAN_TARBALL, "-C", tmp], timeout=1800, what="tar")
+    except proc.ProcessError as e:
+        proc.run(["rm", "-rf", tmp], check=False)
+        raise InfraError(f"could not unpack {DEBIAN_TARBALL}: {e.result.stderr.strip()[-200:]}") from e
+    inner = tmp / "linux-source-6.12"
+    try:
+        inner.rename(dest)
+    except OSError:
+        if not _looks_like_kernel_tree(dest):  # lost a race to another unpacker: fine if theirs is whole
+            raise
+    proc.run(["rm", "-rf", tmp], check=False)
+    return dest

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "harness.vm.cli",
     "harness.analysis.cli",
     "harness.scenarios.cli",
+    "harness.cli_run",
 )
 
 

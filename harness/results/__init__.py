@@ -1,0 +1,63 @@
+"""One result stream, rendered: results.json, junit.xml, KCIDB JSON, the summary table."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.results.junit import write_junit
+from harness.results.kcidb import kcidb_document
+from harness.results.summary import summary_table
+from harness.verdict import RunResult, exit_code
+
+
+@dataclass
+class RunMeta:
+    run_id: str
+    kernel_source: str
+    bzimage: str
+    config_path: str = ""
+    build_log: str = ""
+    build_seconds: float = 0.0
+    git_commit: str = ""
+    compiler: str = ""
+
+
+def write_all(run_dir: Path, results: list[RunResult], meta: RunMeta) -> dict[str, Path]:
+    """Write every rendering into run_dir; point results/latest at it."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    out = {
+        "results": run_dir / "results.json",
+        "junit": run_dir / "junit.xml",
+        "kcidb": run_dir / "kcidb.json",
+    }
+    doc = {
+        "run_id": meta.run_id,
+        "meta": meta.__dict__,
+        "exit_code": exit_code(results),
+        "results": [r.to_dict() for r in results],
+    }
+    out["results"].write_text(json.dumps(doc, indent=2) + "\n")
+    write_junit(out["junit"], results, meta.run_id)
+    out["kcidb"].write_text(json.dumps(kcidb_document(results, meta), indent=2) + "\n")
+    for name, src in (("config", meta.config_path), ("build.log", meta.build_log)):
+        if src and os.path.isfile(src):
+            dest = run_dir / name
+            dest.unlink(missing_ok=True)
+            try:
+                os.link(src, dest)
+            except OSError:
+                dest.write_bytes(Path(src).read_bytes())
+    latest = run_dir.parent / "latest"
+    try:
+        if latest.is_symlink() or latest.exists():
+            latest.unlink()
+        latest.symlink_to(run_dir.name)
+    except OSError:
+        pass
+    return out
+
+
+__all__ = ["RunMeta", "kcidb_document", "summary_table", "write_all", "write_junit"]

@@ -1,0 +1,59 @@
+"""The verdict taxonomy, one place: PASS / FAIL / ERROR(kind) / SKIP, and what each maps to."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from harness.errors import EXIT_ERROR, EXIT_FAIL, EXIT_OK, EXIT_USER
+
+PASS, FAIL, ERROR, SKIP = "PASS", "FAIL", "ERROR", "SKIP"
+
+# Harness-level titles (syzkaller's wording) for a guest that died without a report.
+LOST_CONNECTION = "lost connection to test machine"
+NO_OUTPUT = "no output from test machine"
+
+
+@dataclass
+class RunResult:
+    scenario: str
+    index: int
+    verdict: str
+    error_kind: str = ""  # build | boot | infrastructure | user, for ERROR
+    titles: list[str] = field(default_factory=list)  # kernel report titles, in order
+    oracle_failures: list[str] = field(default_factory=list)
+    message: str = ""  # one line: why this verdict
+    report: str = ""  # the first report's text (or oracle details), for junit
+    counters: dict | None = None
+    duration: float = 0.0
+    boot_seconds: float = 0.0
+    console_log: str = ""
+    kernel: str = ""
+    seed: int = 0
+
+    @property
+    def signatures(self) -> list[str]:
+        """What verify and bisect compare: report titles, then oracle failures."""
+        return list(self.titles) + [f"oracle: {o}" for o in self.oracle_failures]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RunResult":
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+def exit_code(results: list[RunResult]) -> int:
+    """0 all passed (or skipped), 1 a kernel failure, 2 user error, 3 build/boot/infra error.
+
+    An error outranks a failure: a run that could not be carried out says
+    nothing about the kernel, so the whole run is not a clean verdict.
+    """
+    kinds = {r.error_kind for r in results if r.verdict == ERROR}
+    if "user" in kinds:
+        return EXIT_USER
+    if kinds:
+        return EXIT_ERROR
+    if any(r.verdict == FAIL for r in results):
+        return EXIT_FAIL
+    return EXIT_OK

@@ -1,0 +1,62 @@
+import json
+import xml.etree.ElementTree as ET
+
+import kcidb_io
+import pytest
+
+from harness.results import RunMeta, summary_table, write_all
+from harness.results.text import clean
+from harness.verdict import ERROR, FAIL, PASS, SKIP, RunResult, exit_code
+
+
+def sample():
+    return [
+        RunResult("kprobe-churn", 0, PASS, duration=61.5, message="ok"),
+        RunResult(
+            "symlink-reclaim", 0, FAIL, titles=["BUG: unable to handle kernel NULL pointer dereference in pick_link"],
+            message="BUG: unable to handle kernel NULL pointer dereference in pick_link",
+            report="BUG: kernel NULL pointer dereference\x1b[0m\x00\nRIP: 0010:0x0\n" + "x" * 100000, duration=70,
+        ),
+        RunResult("umount-check", 0, ERROR, error_kind="boot", message="no ready marker within 300s"),
+        RunResult("negdentry-inotify", 0, SKIP, message="needs CONFIG_INOTIFY_USER"),
+        RunResult("eventfs-lookup-race", 0, FAIL, oracle_failures=["ENOENT for existing events/kprobes/p0"], message="oracle: x"),
+    ]
+
+
+def test_exit_codes_follow_the_taxonomy():
+    assert exit_code([RunResult("a", 0, PASS), RunResult("b", 0, SKIP)]) == 0
+    assert exit_code([RunResult("a", 0, PASS), RunResult("b", 0, FAIL)]) == 1
+    assert exit_code([RunResult("a", 0, FAIL), RunResult("b", 0, ERROR, error_kind="boot")]) == 3
+    assert exit_code([RunResult("a", 0, ERROR, error_kind="user")]) == 2
+
+
+def test_clean_strips_control_bytes_and_caps():
+    out = clean("a\x00b\x1bc\r\nd" + "y" * 200, limit=50)
+    assert "\x00" not in out and "\x1b" not in out and "\r" not in out and "characters, cut" in out and len(out) <= 50
+
+
+def test_write_all_renders_junit_json_and_valid_kcidb(tmp_path):
+    run_dir = tmp_path / "results" / "run1"
+    files = write_all(run_dir, sample(), RunMeta("run1", "/src/linux", "/b/bzImage", compiler="gcc 12"))
+    root = ET.parse(files["junit"]).getroot()
+    cases = {c.get("name"): c for c in root.iter("testcase")}
+    fail = cases["symlink-reclaim#0"].find("failure")
+    assert fail.get("message") == "BUG: unable to handle kernel NULL pointer dereference in pick_link"
+    assert "RIP: 0010:0x0" in fail.text and len(fail.text) < 70000
+    assert cases["umount-check#0"].find("error").get("message").startswith("boot error")
+    assert cases["negdentry-inotify#0"].find("skipped") is not None
+    doc = json.loads(files["kcidb"].read_text())
+    kcidb_io.schema.LATEST.validate(doc)
+    assert [t["status"] for t in doc["tests"]] == ["PASS", "FAIL", "ERROR", "SKIP", "FAIL"]
+    data = json.loads(files["results"].read_text())
+    assert data["exit_code"] == 3 and len(data["results"]) == 5
+    assert (tmp_path / "results" / "latest").resolve() == run_dir.resolve()
+
+
+def test_summary_table_lists_worst_verdict_and_titles():
+    table = summary_table(sample() + [RunResult("kprobe-churn", 1, FAIL, titles=["WARNING in eventfs_x"], message="w")])
+    lines = table.splitlines()
+    assert lines[0].split()[:3] == ["scenario", "runs", "verdict"]
+    row = next(l for l in lines if l.startswith("kprobe-churn"))
+    assert "1/2 bad" in row and "FAIL" in row and "WARNING in eventfs_x" in row
+    assert "ERROR(boot)" in next(l for l in lines if l.startswith("umount-check"))

@@ -36,10 +36,12 @@ venv: deps $(VENV)/.installed
 guest: deps
 	$(MAKE) -s -C guest
 
-# The main job: build (or reuse) the kernel and image, boot, run a smoke command.
+PLAN     ?=
+# The main job: the kernel regression suite (tests/kernel) as pytest items, one
+# VM each, JOBS at a time. -s lets every VM's progress reach the terminal.
 test: venv guest
-	$(HARNESS) build $(if $(KERNEL),--kernel $(KERNEL))
-	$(HARNESS) boot $(if $(KERNEL),--kernel $(KERNEL)) -- uname -a
+	$(PYTEST) tests/kernel -s -p no:cacheprovider -n $(JOBS) \
+		$(if $(KERNEL),--kernel=$(KERNEL)) $(if $(PLAN),--plan=$(PLAN))
 
 # The project's own tests: unit tests, then the end-to-end tests that build and boot.
 check: venv guest
@@ -49,3 +51,21 @@ check: venv guest
 bench: venv guest
 	$(VENV)/bin/pip install -q -e '.[bench,kcidb]'
 	@for b in bench/*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
+
+# Baseline vs patched, with statistics: make verify KERNEL=<tree> PATCH="<file> [<file> ...]"
+.PHONY: verify
+verify: venv guest
+	$(if $(PATCH),,$(error verify needs PATCH=<file>: a diff or git format-patch mail))
+	$(HARNESS) verify $(if $(KERNEL),--kernel $(KERNEL)) $(foreach p,$(PATCH),--patch $(p))
+
+# Find the commit that introduced a failure (flake-aware; the tree is left untouched):
+#   make bisect KERNEL=<git tree> GOOD=<rev> BAD=<rev> SCENARIO=<name> [RUNS=n] [DURATION=s]
+# Checked when the makefile is read, so a missing argument stops before deps run.
+ifneq ($(filter bisect,$(MAKECMDGOALS)),)
+ifeq ($(and $(KERNEL),$(GOOD),$(BAD),$(SCENARIO)),)
+$(error usage: make bisect KERNEL=<git tree> GOOD=<rev> BAD=<rev> SCENARIO=<name> [RUNS=n] [DURATION=s])
+endif
+endif
+.PHONY: bisect
+bisect: venv guest
+	$(HARNESS) bisect --kernel $(KERNEL) --good $(GOOD) --bad $(BAD) --scenario $(SCENARIO) $(if $(RUNS),--runs $(RUNS)) $(if $(DURATION),--duration $(DURATION))

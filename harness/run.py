@@ -5,7 +5,6 @@ Prints nothing itself: progress goes through the ``progress`` callback.
 
 from __future__ import annotations
 
-import json
 import shlex
 import time
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from harness import analysis
 from harness.errors import BootError, GuestLost, HarnessError, InfraError
 from harness.kbuild import Kernel
 from harness.paths import GUEST
-from harness.scenarios import Scenario, missing_needs
+from harness.scenarios import Scenario, counters_from_output, missing_needs
 from harness.verdict import ERROR, FAIL, LOST_CONNECTION, NO_OUTPUT, PASS, SKIP, RunResult
 from harness.vm import VM, VMOptions
 
@@ -41,19 +40,6 @@ class RunSpec:
 
 def program_path(scenario: Scenario) -> Path:
     return GUEST / "build" / scenario.program
-
-
-def last_json_line(text: str) -> dict | None:
-    for line in reversed(text.strip().splitlines()):
-        line = line.strip()
-        if line.startswith("{"):
-            try:
-                value = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(value, dict):
-                return value
-    return None
 
 
 @dataclass
@@ -147,7 +133,7 @@ def _judge(result: RunResult, sc: Scenario, vm: VM, spec: RunSpec, out: _Outcome
     result.titles = [r.title for r in reports]
     if reports:
         result.report = reports[0].text
-    result.counters = last_json_line(out.stdout) if out.stdout else None
+    result.counters = counters_from_output(out.stdout) if out.stdout else None
     if result.counters is not None and out.exit_status is not None:
         result.oracle_failures = list(sc.oracle(result.counters))
         if out.exit_status == 1 and not result.oracle_failures:
@@ -155,6 +141,13 @@ def _judge(result: RunResult, sc: Scenario, vm: VM, spec: RunSpec, out: _Outcome
     result.oracle_failures += out.teardown_errors
     if out.setup_error and not reports:
         result.verdict, result.error_kind, result.message = ERROR, "infrastructure", out.setup_error
+        return
+    coverage = sc.coverage(result.counters) if result.counters is not None and out.exit_status == 0 else []
+    if coverage and not reports and not result.oracle_failures:
+        # The stress did not really run (e.g. no event was ever added): not a pass,
+        # and not the kernel's fault either.
+        result.verdict, result.error_kind = ERROR, "infrastructure"
+        result.message = "scenario did too little: " + "; ".join(coverage)
         return
     if out.lost is not None and not reports:
         if out.qemu_status is not None and out.qemu_status < 0:

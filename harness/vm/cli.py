@@ -18,6 +18,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cpus", type=int, default=2)
     p.add_argument("--timeout", type=float, default=600.0, help="seconds the command may run")
     p.add_argument("--boot-timeout", type=float, default=300.0)
+    p.add_argument("--append", action="append", default=[], help="extra kernel command line parameter")
     p.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD [ARGS...] run in the guest")
     p.set_defaults(func=run)
 
@@ -39,7 +40,9 @@ def run(args: argparse.Namespace) -> int:
     kernel = get_kernel(args.kernel, progress=_err)
     image = ensure_image(progress=_err)
     workdir = results_dir() / f"boot-{time.strftime('%Y%m%d-%H%M%S')}"
-    opts = VMOptions(memory_mb=args.memory, cpus=args.cpus, boot_timeout=args.boot_timeout)
+    opts = VMOptions(
+        memory_mb=args.memory, cpus=args.cpus, boot_timeout=args.boot_timeout, cmdline_extra=tuple(args.append)
+    )
     with VM(kernel.bzimage, image.rootfs, image.ssh_key, image.ready_marker, workdir, opts, progress=_err) as vm:
         _err(f"vm: ssh up after {vm.boot_seconds:.1f}s")
         res = vm.run(

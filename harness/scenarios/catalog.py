@@ -1,0 +1,108 @@
+"""The scenarios themselves: one record per bug family angle (BUGS.md).
+
+Sizes are for the default guest: 2 vCPUs, ~2 GiB, a KASAN kernel under TCG
+(10-50x slower than the host), so counts stay modest and every program is
+bounded by its --duration, not by a loop count.
+"""
+
+from __future__ import annotations
+
+from harness.scenarios import Scenario
+
+SCRATCH = "/mnt/scratch"
+# XFS refuses filesystems under 300 MB (xfsprogs >= 5.19); the disk is sparse.
+SCRATCH_MB = 512
+TRACING = ("CONFIG_FTRACE", "CONFIG_KPROBE_EVENTS")
+
+
+def _symlink_reclaim(name: str, fs: str, mkfs: str, description: str) -> Scenario:
+    return Scenario(
+        name=name,
+        description=description,
+        program="symlink-reclaim",
+        # Walkers default to 4 per CPU; the cgroup limit adds reclaim of our
+        # own dentries and inodes on top of drop_caches.
+        args=("--dir", f"{SCRATCH}/symlinks", "--links", "64", "--mutators", "2",
+              "--drop-ms", "20", "--cgroup-mem", "64M"),
+        needs=("CONFIG_XFS_FS",) if fs == "xfs" else ("CONFIG_EXT4_FS",),
+        duration=90,
+        scratch_disk_mb=SCRATCH_MB,
+        # noatime: with relatime, atime_needs_update() drops RCU walk and hides the race.
+        setup=(mkfs, f"mkdir -p {SCRATCH}", f"mount -o noatime /dev/vdb {SCRATCH}"),
+        teardown=(f"umount {SCRATCH}",),
+        minimum=(("walks", 1000), ("mutations", 10), ("drops", 1)),
+        expect=(("fs", fs),),
+    )
+
+
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario(
+        name="kprobe-churn",
+        description="kprobe/synthetic/user events and tracefs instances added and removed while readers "
+        "race and dentries are dropped; fails on spurious ENOENT, ghost files, find loops",
+        program="kprobe-churn",
+        args=("--threads", "4", "--names", "3", "--instances", "2", "--drop-ms", "250"),
+        needs=TRACING,
+        duration=60,
+        minimum=(("kprobe_adds", 1), ("kprobe_removes", 1), ("gone_checks", 1), ("reader_ops", 1)),
+    ),
+    Scenario(
+        name="eventfs-lookup-race",
+        description="threads released together make the first lookup of fresh eventfs names, "
+        "dentries dropped between rounds; fails on ENOENT for a name that exists",
+        program="eventfs-lookup-race",
+        args=("--threads", "8", "--names", "2"),
+        needs=TRACING,
+        duration=60,
+        minimum=(("rounds", 2), ("fresh_rounds", 1)),
+    ),
+    _symlink_reclaim(
+        "symlink-reclaim",
+        "xfs",
+        "mkfs.xfs -f -q /dev/vdb",
+        "XFS: RCU walks through symlinks while their inodes are evicted and reused as regular "
+        "files; fails on any stat/readlink result but the target or ENOENT",
+    ),
+    _symlink_reclaim(
+        "symlink-reclaim-ext4",
+        "ext4",
+        "mkfs.ext4 -F -q /dev/vdb",
+        "control for symlink-reclaim on ext4 (no inode recycling within the RCU grace period)",
+    ),
+    Scenario(
+        name="negdentry-inotify",
+        description="negative dentries (scaled to guest RAM) in one directory, open/close storms and "
+        "inotify add/rm watches with watchdog_thresh=2; reports add/rm latency, the console shows lockups",
+        program="negdentry-inotify",
+        # Lockups show at 2 x watchdog_thresh = 4 s. Dentries stop once one add_watch walk
+        # takes 2 s: the clean kernel's single walk stays under 4 s, the pre-fix re-walk
+        # by every opener (spin + walk on the other vCPU) goes over it.
+        # Openers and watchers run from the start, so the herd re-walks as soon as the
+        # directory is big enough; creation may go on for most of the run.
+        args=("--dir", "/tmp/negdentry", "--watchdog-thresh", "2", "--target-walk-ms", "2000",
+              "--create-share", "0.8", "--openers", "4", "--watchers", "2"),
+        needs=("CONFIG_INOTIFY_USER", "CONFIG_SOFTLOCKUP_DETECTOR"),
+        duration=90,
+        minimum=(("negative_created", 10000), ("watch_cycles", 2), ("opens", 100)),
+    ),
+    Scenario(
+        name="umount-check",
+        description="XFS, ext4 and tmpfs mounted, stressed (lookups, inotify, negative dentries) and "
+        "unmounted in turn; fails on EBUSY, 'still in use'/'Busy inodes' and nr_negative drift",
+        program="umount-check",
+        args=("--device", "/dev/vdb", "--fs", "xfs,ext4,tmpfs", "--cycle-sec", "8", "--storm-sec", "3"),
+        needs=("CONFIG_XFS_FS", "CONFIG_EXT4_FS", "CONFIG_TMPFS", "CONFIG_INOTIFY_USER"),
+        duration=90,
+        scratch_disk_mb=SCRATCH_MB,
+        minimum=(("xfs_cycles", 1), ("ext4_cycles", 1), ("tmpfs_cycles", 1)),
+    ),
+    Scenario(
+        name="selftest-crash",
+        description="self-test of the harness, not a bug hunt: the guest crashes on purpose via "
+        "sysrq-c; must end as FAIL 'kernel panic: sysrq triggered crash'",
+        program="crash-on-purpose",
+        args=("--delay", "1"),
+        needs=("CONFIG_MAGIC_SYSRQ",),
+        duration=5,
+    ),
+)

@@ -1,0 +1,66 @@
+"""``harness scenarios``: list the scenarios, optionally against a .config."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from harness.errors import UserError
+from harness.scenarios import all_scenarios, missing_needs, parse_kconfig
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "scenarios",
+        help="list the stress scenarios",
+        description="List each scenario: name, default duration, kconfig needs, description.",
+    )
+    p.add_argument(
+        "--config",
+        metavar="PATH",
+        help="a kernel .config: mark the scenarios whose needs it lacks",
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object per line instead of a table")
+    p.set_defaults(func=run)
+
+
+def _load_config(path: str) -> dict[str, str]:
+    p = Path(path)
+    try:
+        return parse_kconfig(p.read_text(errors="replace"))
+    except OSError as e:
+        raise UserError(f"cannot read --config {path}: {e.strerror} (want a kernel .config file)") from e
+
+
+def run(args: argparse.Namespace, out=None) -> int:
+    out = out or sys.stdout
+    kconfig = _load_config(args.config) if args.config else None
+    rows = []
+    for s in all_scenarios():
+        missing = missing_needs(s, kconfig) if kconfig is not None else []
+        rows.append((s, missing))
+    if args.json:
+        for s, missing in rows:
+            record = {
+                "name": s.name,
+                "program": s.program,
+                "duration": s.duration,
+                "needs": list(s.needs),
+                "scratch_disk_mb": s.scratch_disk_mb,
+                "description": s.description,
+            }
+            if kconfig is not None:
+                record["missing"] = missing
+            print(json.dumps(record), file=out)
+        return 0
+    width = max(len(s.name) for s, _ in rows)
+    for s, missing in rows:
+        needs = ",".join(n.removeprefix("CONFIG_") for n in s.needs) or "-"
+        status = ""
+        if kconfig is not None:
+            status = "  [runnable]" if not missing else "  [needs " + ", ".join(missing) + "]"
+        print(f"{s.name:<{width}}  {s.duration:>4}s  {needs}{status}", file=out)
+        print(f"{'':<{width}}  {s.description}", file=out)
+    return 0

@@ -1,0 +1,184 @@
+"""run_scenario's verdicts, with a fake VM: every branch of the taxonomy."""
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+
+from harness import run as run_mod
+from harness.errors import BootError, GuestLost
+from harness.kbuild import Kernel
+from harness.scenarios import Scenario
+from harness.vm.ssh import CommandResult
+
+KASAN_REPORT = """[   12.000001] ==================================================================
+[   12.000002] BUG: KASAN: slab-use-after-free in eventfs_iterate+0x1f/0x300
+[   12.000003] Read of size 8 at addr ffff888012345678 by task ls/123
+[   12.000004]
+[   12.000005] CPU: 0 UID: 0 PID: 123 Comm: ls Not tainted 6.12.117 #1
+[   12.000006] Call Trace:
+[   12.000007]  <TASK>
+[   12.000008]  dump_stack_lvl+0x5d/0x80
+[   12.000009]  print_report+0xc1/0x5e0
+[   12.000010]  kasan_report+0xb9/0xf0
+[   12.000011]  eventfs_iterate+0x1f/0x300
+[   12.000012]  iterate_dir+0x1a0/0x4f0
+[   12.000013]  __x64_sys_getdents64+0xf1/0x1d0
+[   12.000014]  do_syscall_64+0x5d/0x170
+[   12.000015]  </TASK>
+[   12.000016] ==================================================================
+"""
+
+SC = Scenario(
+    name="fake", description="fake", program="fake-prog", args=(), needs=("CONFIG_FOO",), duration=5,
+    minimum=(("ops", 1),),
+)
+
+
+def counters(ok=True, **kw):
+    d = {"ok": ok, "oracle_failures": 0 if ok else 1, "failures": [] if ok else ["ENOENT for events/kprobes/p0"],
+         "stuck_threads": 0, "ops": 100, "ops_per_s": 20.0, "elapsed_s": 5.0}
+    d.update(kw)
+    return json.dumps(d)
+
+
+@dataclass
+class Script:
+    console: str = "[    0.000000] Linux version 6.12.117\nHARNESS-GUEST-READY\n"
+    exit_status: int | None = 0
+    stdout: str = ""
+    stderr: str = ""
+    timed_out: bool = False
+    lose: bool = False  # the program run loses the connection
+    qemu_status: int | None = None  # QEMU's exit status when lost
+    boot_error: bool = False
+
+
+class FakeProc:
+    def __init__(self, status):
+        self.status = status
+
+    def poll(self):
+        return self.status
+
+
+class FakeVM:
+    script: Script
+
+    def __init__(self, bzimage, rootfs, key, marker, workdir, options, progress=print):
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.console_log = self.workdir / "console.log"
+        self.boot_seconds = 1.0
+        self._proc = FakeProc(None)
+
+    def __enter__(self):
+        if self.script.boot_error:
+            raise BootError("no ready marker within 300s", detail="tail")
+        self.console_log.write_text(self.script.console)
+        return self
+
+    def __exit__(self, *a):
+        pass
+
+    def upload(self, *a, **k):
+        pass
+
+    def console_tail(self, n=40):
+        return "\n".join(self.console_log.read_text().splitlines()[-n:])
+
+    def run(self, command, timeout=60, on_stdout=None, on_stderr=None):
+        if "fake-prog" not in command:
+            return CommandResult(command, 0, "", "", 0.0)
+        s = self.script
+        if s.lose:
+            self._proc = FakeProc(s.qemu_status)
+            raise GuestLost("ssh connection lost")
+        return CommandResult(command, s.exit_status, s.stdout, s.stderr, 1.0, s.timed_out)
+
+
+@pytest.fixture
+def kernel(tmp_path):
+    cfg = tmp_path / ".config"
+    cfg.write_text("CONFIG_FOO=y\n")
+    return Kernel(tmp_path / "bzImage", None, cfg)
+
+
+@pytest.fixture
+def go(tmp_path, kernel, monkeypatch):
+    prog = tmp_path / "guest" / "build" / "fake-prog"
+    prog.parent.mkdir(parents=True)
+    prog.write_text("")
+    monkeypatch.setattr(run_mod, "program_path", lambda sc: prog)
+    monkeypatch.setattr(run_mod, "SETTLE_SECONDS", 0)
+    monkeypatch.setattr(run_mod, "VM", FakeVM)
+
+    @dataclass
+    class Img:
+        rootfs: Path = tmp_path / "r"
+        ssh_key: Path = tmp_path / "k"
+        ready_marker: str = "HARNESS-GUEST-READY"
+
+    def _go(script, sc=SC):
+        FakeVM.script = script
+        return run_mod.run_scenario(kernel, Img(), run_mod.RunSpec(sc, 5), tmp_path / "vm", progress=lambda m: None)
+
+    return _go
+
+
+def test_clean_run_passes(go):
+    r = go(Script(stdout=counters()))
+    assert (r.verdict, r.message) == ("PASS", "ok")
+
+
+def test_kasan_report_on_console_fails_with_its_title(go):
+    r = go(Script(console=Script().console + KASAN_REPORT, stdout=counters()))
+    assert r.verdict == "FAIL" and r.titles == ["KASAN: slab-use-after-free Read in eventfs_iterate"]
+    assert "Read of size 8" in r.report
+
+
+def test_broken_oracle_fails_with_oracle_message(go):
+    r = go(Script(exit_status=1, stdout=counters(ok=False)))
+    assert r.verdict == "FAIL" and r.oracle_failures == ["ENOENT for events/kprobes/p0"]
+    assert r.signatures == ["oracle: ENOENT for events/kprobes/p0"]
+
+
+def test_guest_that_died_with_a_report_fails_with_the_report_title(go):
+    r = go(Script(console=Script().console + KASAN_REPORT, lose=True, qemu_status=0))
+    assert r.verdict == "FAIL" and r.titles[0].startswith("KASAN: slab-use-after-free")
+
+
+def test_guest_that_died_silently_is_lost_connection(go):
+    r = go(Script(lose=True, qemu_status=0))
+    assert r.verdict == "FAIL" and r.titles == ["lost connection to test machine"]
+
+
+def test_qemu_killed_from_outside_is_an_infrastructure_error(go):
+    r = go(Script(lose=True, qemu_status=-9))
+    assert r.verdict == "ERROR" and r.error_kind == "infrastructure" and "signal 9" in r.message
+
+
+def test_program_overrunning_its_deadline_is_no_output(go):
+    r = go(Script(exit_status=None, timed_out=True))
+    assert r.verdict == "FAIL" and r.titles == ["no output from test machine"]
+
+
+def test_program_setup_error_is_an_infrastructure_error(go):
+    r = go(Script(exit_status=2, stderr="kprobe-churn: /sys/kernel/tracing: No such file or directory"))
+    assert r.verdict == "ERROR" and r.error_kind == "infrastructure" and "No such file" in r.message
+
+
+def test_too_little_stress_is_not_a_pass(go):
+    r = go(Script(stdout=counters(ops=0)))
+    assert r.verdict == "ERROR" and "did too little" in r.message
+
+
+def test_missing_kconfig_is_a_skip_naming_the_symbol(go):
+    r = go(Script(), sc=replace(SC, needs=("CONFIG_FOO", "CONFIG_BAR")))
+    assert (r.verdict, r.message) == ("SKIP", "needs CONFIG_BAR")
+
+
+def test_boot_failure_is_a_boot_error(go):
+    r = go(Script(boot_error=True))
+    assert r.verdict == "ERROR" and r.error_kind == "boot"

@@ -21,6 +21,8 @@ COMMAND_MODULES = (
     "harness.analysis.cli",
     "harness.scenarios.cli",
     "harness.cli_run",
+    "harness.verify.cli",
+    "harness.bisect.cli",
 )
 
 

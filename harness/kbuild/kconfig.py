@@ -12,7 +12,7 @@ from harness import proc
 from harness.errors import UserError
 from harness.paths import KCONFIGS, cache_dir, digest
 
-DEFAULT_FRAGMENTS = ("base", "kasan", "debug", "tracing", "fsnotify")
+DEFAULT_FRAGMENTS = ("base", "kasan", "debug", "tracing", "fsnotify", "peers")
 
 _SET = re.compile(r"^(CONFIG_[A-Za-z0-9_]+)=(.*)$")
 _UNSET = re.compile(r"^# (CONFIG_[A-Za-z0-9_]+) is not set$")

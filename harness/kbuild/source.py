@@ -69,12 +69,15 @@ def resolve(kernel: str | os.PathLike | None, progress=print) -> SourceTree | Pr
     if path.is_file():
         if not is_bzimage(path):
             raise UserError(f"KERNEL={kernel}: a file, but not an x86 bzImage (no 'HdrS' boot header)")
-        vmlinux = path.parent / "vmlinux"
-        config = path.parent / ".config"
+        # Beside the bzImage, or at the top of the build dir it came from
+        # (KERNEL=~/linux/arch/x86/boot/bzImage).
+        dirs = [path.parent, path.resolve().parent.parent.parent.parent]
+        vmlinux = next((d / "vmlinux" for d in dirs if (d / "vmlinux").is_file()), None)
+        config = next((d / ".config" for d in dirs if (d / ".config").is_file()), None)
         return Prebuilt(
             path.resolve(),
-            vmlinux.resolve() if vmlinux.is_file() else None,
-            config.resolve() if config.is_file() else None,
+            vmlinux.resolve() if vmlinux else None,
+            config.resolve() if config else None,
         )
     if not _looks_like_kernel_tree(path):
         raise UserError(

@@ -132,3 +132,15 @@ def test_in_tree_config_is_refused(fake_tree, tmp_path, cache):
     (fake_tree / ".config").write_text("CONFIG_A=y\n")
     with pytest.raises(UserError, match="mrproper"):
         build(SourceTree(fake_tree, "tree"), [frag(tmp_path, "a", "CONFIG_A=y\n")], progress=lambda m: None)
+
+
+def test_prebuilt_in_a_build_dir_finds_its_vmlinux_and_config(tmp_path):
+    boot = tmp_path / "arch" / "x86" / "boot"
+    boot.mkdir(parents=True)
+    data = bytearray(1024)
+    data[0x202:0x206] = b"HdrS"
+    (boot / "bzImage").write_bytes(bytes(data))
+    (tmp_path / "vmlinux").write_bytes(b"elf")
+    (tmp_path / ".config").write_text("CONFIG_A=y\n")
+    got = resolve(boot / "bzImage")
+    assert got.vmlinux == (tmp_path / "vmlinux").resolve() and got.config == (tmp_path / ".config").resolve()

@@ -1,0 +1,43 @@
+"""Flake-aware bisect: which commit introduced a failure, and how sure we are.
+
+- ``engine``: the pure bisection over a ``History`` and a ``test_commit(rev)``
+  callable that yields one ``RunRecord`` per run (unit-tested with fakes);
+- ``model``: the records (run, step, target signature, result), JSON round-trips;
+- ``stats``: reproduction rate, runs per step, confidence;
+- ``state``: the resumable JSON state file;
+- ``git``: rev and worktree helpers (the user's checkout is only read);
+- ``tester``: the real ``test_commit``: worktree checkout, incremental build, runs;
+- ``report``: text, JSON and junit renderings; ``cli``: ``harness bisect``;
+- ``synthetic``: a kernel history with a planted bug, for the e2e test and bench.
+"""
+
+from harness.bisect.engine import Bisector, CommitTester, GitHistory, History, Settings
+from harness.bisect.model import (
+    BAD,
+    GOOD,
+    SKIP,
+    BisectResult,
+    Culprit,
+    RunRecord,
+    StepOutcome,
+    Target,
+)
+from harness.bisect.state import State, StateFile
+
+__all__ = [
+    "BAD",
+    "GOOD",
+    "SKIP",
+    "BisectResult",
+    "Bisector",
+    "CommitTester",
+    "Culprit",
+    "GitHistory",
+    "History",
+    "RunRecord",
+    "Settings",
+    "State",
+    "StateFile",
+    "StepOutcome",
+    "Target",
+]

@@ -1,0 +1,178 @@
+"""``test_commit`` for real kernels: our worktree at the commit, build, then one run per ``next()``.
+
+The worktree sits two levels under the cache root (``worktrees/<repo>-<n>``)
+so its build shares ccache hits, and it keeps the same path for every
+step and every bisect of the same repository: the build dir is keyed by the
+tree's path, so each step is an incremental build of what the checkout
+changed. Slots (``-0``, ``-1``...) let two bisects of one repository run at
+once without sharing a tree; a flock says which slot is taken.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import itertools
+import json
+import re
+import shutil
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+from harness.bisect import git
+from harness.bisect.model import RunRecord
+from harness.errors import BuildError, InfraError, UserError
+from harness.paths import cache_dir, digest
+
+Progress = Callable[[str], None]
+SLOTS = 4
+
+
+class ConfigSkip(BuildError):
+    """The merged kconfig cannot be had at this commit: a skip, like a build failure."""
+
+    kind = "config"
+
+
+@contextmanager
+def worktree_slot(repo: Path) -> Iterator[Path]:
+    """A worktree path of our own for ``repo``, held (flock) until the block ends."""
+    base = cache_dir() / "worktrees"
+    base.mkdir(parents=True, exist_ok=True)
+    tag = f"{re.sub(r'[^A-Za-z0-9_.-]', '_', repo.name)}-{digest(str(repo), length=8)}"
+    for slot in range(SLOTS):
+        lock = open(base / f".{tag}-{slot}.lock", "w")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            continue
+        try:
+            yield base / f"{tag}-{slot}"
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            lock.close()
+        return
+    raise InfraError(f"all {SLOTS} bisect worktrees of {repo} are in use by other bisects")
+
+
+class KernelTester:
+    """Builds and runs commits of ``repo`` in a worktree that exists only while it is open.
+
+    Use as a context manager: leaving it (normally, on error or on Ctrl-C)
+    removes the worktree. The worktree is created on the first commit tested,
+    so a resumed bisect whose steps are all recorded never creates one.
+    """
+
+    def __init__(
+        self,
+        repo: Path,
+        prefix: str,
+        scenario,
+        duration: int,
+        logs: Path,
+        *,
+        fragments: list[str] | None = None,
+        suppressions: list | None = None,
+        memory_mb: int = 2048,
+        cpus: int = 2,
+        jobs: int | None = None,
+        progress: Progress = print,
+    ):
+        self.repo, self.prefix, self.scenario, self.duration = Path(repo), prefix, scenario, duration
+        self.logs = Path(logs)
+        self.fragments = list(fragments or [])
+        self.suppressions = list(suppressions or [])
+        self.memory_mb, self.cpus, self.jobs = memory_mb, cpus, jobs
+        self.progress = progress
+        self._stack = ExitStack()
+        self._worktree: Path | None = None
+        self._image = None
+
+    def __enter__(self) -> "KernelTester":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._stack.close()
+        self._worktree = None
+
+    def log_dir(self, rev: str) -> str:
+        return str(self.logs / "steps" / rev[:12])
+
+    def __call__(self, rev: str) -> Iterator[RunRecord]:
+        return self._test(rev)
+
+    # ---- internals ----
+
+    def _checkout(self, rev: str) -> Path:
+        if self._worktree is None:
+            path = self._stack.enter_context(worktree_slot(self.repo))
+            self.progress(f"bisect: worktree {path} (removed when the bisect ends)")
+            # Registered before the add: a half-made worktree is removed too.
+            self._stack.callback(git.worktree_remove, self.repo, path)
+            git.worktree_add(self.repo, path, rev)
+            self._worktree = path
+        else:
+            git.checkout(self._worktree, rev)
+        return self._worktree / self.prefix if self.prefix else self._worktree
+
+    def _build(self, rev: str, tree: Path, step_dir: Path):
+        from harness.kbuild import get_kernel
+
+        kept = step_dir / "build.log"
+        try:
+            kernel = get_kernel(str(tree), extra_fragments=self.fragments, jobs=self.jobs, progress=self.progress)
+        except UserError as e:
+            # A kconfig that does not apply at this commit (a symbol not there yet,
+            # no kernel tree at all) is the commit's problem: skip it like a build
+            # failure. At an endpoint the engine makes it a user error again.
+            raise ConfigSkip(f"kernel config at {rev[:12]}: {e.message}", log=_keep(e.log, kept)) from e
+        except BuildError as e:
+            raise BuildError(e.message, log=_keep(e.log, kept), detail=e.detail) from e
+        if kernel.rebuilt:
+            _keep(str(kernel.build_log) if kernel.build_log else None, kept)
+        else:
+            kept.write_text(f"kernel up to date, no rebuild: {kernel.bzimage}\n")
+        return kernel
+
+    def _test(self, rev: str) -> Iterator[RunRecord]:
+        from harness.run import RunSpec, run_scenario
+
+        step_dir = Path(self.log_dir(rev))
+        shutil.rmtree(step_dir, ignore_errors=True)  # a step cut short before: start it afresh
+        step_dir.mkdir(parents=True, exist_ok=True)
+        tree = self._checkout(rev)
+        kernel = self._build(rev, tree, step_dir)
+        if self._image is None:
+            from harness.image import ensure_image
+
+            self._image = ensure_image(progress=self.progress)
+        for i in itertools.count():
+            spec = RunSpec(
+                self.scenario,
+                self.duration,
+                index=i,
+                seed=1 + i,  # the same seeds on every commit: runs compare like for like
+                memory_mb=self.memory_mb,
+                cpus=self.cpus,
+                suppressions=self.suppressions,
+            )
+            workdir = step_dir / f"run-{i}"
+            workdir.mkdir(parents=True, exist_ok=True)
+            result = run_scenario(kernel, self._image, spec, workdir, self.progress)
+            (workdir / "result.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+            yield RunRecord.from_result(result)
+
+
+def _keep(log: str | None, dest: Path) -> str | None:
+    """Copy a log that the next step will overwrite (the build dir's build.log) into the step's dir."""
+    if not log or not Path(log).is_file():
+        return log
+    try:
+        shutil.copyfile(log, dest)
+    except OSError:
+        return log
+    return str(dest)

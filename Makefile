@@ -69,3 +69,7 @@ endif
 .PHONY: bisect
 bisect: venv guest
 	$(HARNESS) bisect --kernel $(KERNEL) --good $(GOOD) --bad $(BAD) --scenario $(SCENARIO) $(if $(RUNS),--runs $(RUNS)) $(if $(DURATION),--duration $(DURATION))
+
+# The bug corpus: build each bugged kernel, show its scenario catches it, and the clean kernel does not.
+validate: venv guest
+	$(HARNESS) validate $(if $(BUG),--bug $(BUG)) $(if $(RUNS),--runs $(RUNS))

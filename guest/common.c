@@ -239,11 +239,14 @@ uint64_t rng_next(struct rng *r)
 
 static pthread_mutex_t fail_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_long fail_count;
+static double first_fail_s = -1;
 static char fail_notes[MAX_NOTES][256];
 static int fail_noted;
 
 #define MAX_ORACLES 16
 static struct { const char *name; long count; } oracles[MAX_ORACLES];
+
+double first_failure_s(void) { return first_fail_s; }
 
 void fail(const char *oracle, const char *fmt, ...)
 {
@@ -255,6 +258,8 @@ void fail(const char *oracle, const char *fmt, ...)
 	va_end(ap);
 	long n = atomic_fetch_add(&fail_count, 1) + 1;
 	pthread_mutex_lock(&fail_lock);
+	if (first_fail_s < 0)
+		first_fail_s = stress_elapsed(); /* time to detection, for the bug-corpus table */
 	if (fail_noted < MAX_NOTES)
 		memcpy(fail_notes[fail_noted++], line, sizeof(line));
 	for (int i = 0; i < MAX_ORACLES; i++)

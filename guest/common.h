@@ -104,6 +104,7 @@ long failures(void);
 int failure_note(int i, char *buf, size_t len);
 /* Seconds of stress: up to the deadline once it passed, else up to now. */
 double stress_elapsed(void);
+double first_failure_s(void);	/* stress seconds at the first oracle failure, -1 if none */
 
 /* ---- workers ---- */
 typedef void *(*worker_fn)(void *);

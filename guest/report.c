@@ -150,6 +150,8 @@ int json_finish(struct json *j, long long ops, long stuck)
 	json_int(j, "stuck_threads", stuck);
 	long n = failures();
 	json_int(j, "oracle_failures", n);
+	if (n)
+		json_num(j, "first_failure_s", first_failure_s());
 	json_key(j, "failures");
 	json_raw(j, "[", 1);
 	char line[256];

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "harness.analysis.cli",
     "harness.scenarios.cli",
     "harness.cli_run",
+    "harness.validate",
     "harness.verify.cli",
     "harness.bisect.cli",
 )

@@ -5,6 +5,7 @@ Prints nothing itself: progress goes through the ``progress`` callback.
 
 from __future__ import annotations
 
+import re
 import shlex
 import time
 from dataclasses import dataclass, field
@@ -36,6 +37,9 @@ class RunSpec:
     memory_mb: int = 2048
     cpus: int = 2
     suppressions: list = field(default_factory=list)
+    # Run this guest command instead of the scenario's program (a peer such as
+    # stress-ng, in the scenario's VM setup); nothing is uploaded then.
+    command: tuple[str, ...] | None = None
 
 
 def program_path(scenario: Scenario) -> Path:
@@ -53,6 +57,7 @@ class _Outcome:
     teardown_errors: list[str] = field(default_factory=list)
     lost: GuestLost | None = None
     qemu_status: int | None = None
+    start_uptime: float | None = None  # guest uptime when the stress began
 
 
 def run_scenario(kernel: Kernel, image, spec: RunSpec, workdir: Path, progress: Progress = print) -> RunResult:
@@ -65,7 +70,7 @@ def run_scenario(kernel: Kernel, image, spec: RunSpec, workdir: Path, progress: 
             result.verdict, result.message = SKIP, "needs " + ", ".join(missing)
             return result
     binary = program_path(sc)
-    if not binary.is_file():
+    if spec.command is None and not binary.is_file():
         result.verdict, result.error_kind = ERROR, "infrastructure"
         result.message = f"guest program {binary} is not built (make -C guest)"
         return result
@@ -102,22 +107,28 @@ def run_scenario(kernel: Kernel, image, spec: RunSpec, workdir: Path, progress: 
 
 def _drive(vm: VM, sc: Scenario, spec: RunSpec, progress: Progress, out: _Outcome) -> None:
     """Upload, set up, stress, tear down, filling ``out`` as it goes."""
-    vm.run(f"mkdir -p {GUEST_BIN}", timeout=30)
-    vm.upload(program_path(sc), f"{GUEST_BIN}/{sc.program}")
+    if spec.command is None:
+        vm.run(f"mkdir -p {GUEST_BIN}", timeout=30)
+        vm.upload(program_path(sc), f"{GUEST_BIN}/{sc.program}")
     for cmd in sc.setup:
         r = vm.run(cmd, timeout=180)
         if not r.ok:
             out.setup_error = f"setup failed: {cmd}: {(r.stderr or r.stdout).strip()[-300:]}"
             return
-    argv = [f"{GUEST_BIN}/{sc.program}", *sc.args, "--duration", str(spec.duration), "--seed", str(spec.seed)]
+    argv = list(spec.command) if spec.command is not None else sc.argv(spec.duration, spec.seed)
     tag = f"{sc.name}#{spec.index}"
+    up = vm.run("cat /proc/uptime", timeout=30)
+    try:
+        out.start_uptime = float(up.stdout.split()[0])
+    except (IndexError, ValueError):
+        pass
     r = vm.run(
         shlex.join(argv),
         timeout=spec.duration + OVERRUN_GRACE,
         on_stderr=lambda line: progress(f"{tag}: {line}") if line.strip() else None,
     )
     out.exit_status, out.stdout, out.timed_out = r.exit_status, r.stdout, r.timed_out
-    if r.exit_status == 2:
+    if r.exit_status == 2 and spec.command is None:
         out.setup_error = f"{sc.program} could not run: {r.stderr.strip()[-300:]}"
     if r.timed_out:
         return
@@ -127,13 +138,40 @@ def _drive(vm: VM, sc: Scenario, spec: RunSpec, progress: Progress, out: _Outcom
             out.teardown_errors.append(f"teardown failed: {cmd}: {(t.stderr or t.stdout).strip()[-200:]}")
 
 
+_TIMESTAMP = re.compile(rb"^\[\s*(\d+\.\d+)\]")
+
+
+def _console_time(console: bytes, line_no: int) -> float | None:
+    """The printk timestamp at (or just before) 1-based console line ``line_no``."""
+    lines = console.splitlines()[: max(0, line_no)]
+    for raw in reversed(lines):
+        m = _TIMESTAMP.match(raw.lstrip(b"\x00"))
+        if m:
+            return float(m.group(1))
+    return None
+
+
+def _detection(reports, console: bytes, out: _Outcome, counters: dict | None) -> float | None:
+    """Seconds of stress until the failure showed: the first report's console
+    time, or the program's first oracle failure."""
+    times = []
+    if reports and out.start_uptime is not None:
+        t = _console_time(console, reports[0].start_line)
+        if t is not None:
+            times.append(max(0.0, t - out.start_uptime))
+    if counters and isinstance(counters.get("first_failure_s"), (int, float)):
+        times.append(float(counters["first_failure_s"]))
+    return min(times) if times else None
+
+
 def _judge(result: RunResult, sc: Scenario, vm: VM, spec: RunSpec, out: _Outcome) -> None:
     console = vm.console_log.read_bytes() if vm.console_log.exists() else b""
     reports = analysis.analyze(console, spec.suppressions or None)
     result.titles = [r.title for r in reports]
     if reports:
         result.report = reports[0].text
-    result.counters = counters_from_output(out.stdout) if out.stdout else None
+    # A peer's output (spec.command) has no counters of ours: only the console judges it.
+    result.counters = counters_from_output(out.stdout) if out.stdout and spec.command is None else None
     if result.counters is not None and out.exit_status is not None:
         result.oracle_failures = list(sc.oracle(result.counters))
         if out.exit_status == 1 and not result.oracle_failures:
@@ -160,6 +198,7 @@ def _judge(result: RunResult, sc: Scenario, vm: VM, spec: RunSpec, out: _Outcome
         result.titles = [NO_OUTPUT]
     if result.titles or result.oracle_failures:
         result.verdict = FAIL
+        result.detection_s = _detection(reports, console, out, result.counters)
         result.message = (result.titles or [f"oracle: {result.oracle_failures[0]}"])[0]
         if not result.report:
             result.report = "\n".join(result.oracle_failures) or vm.console_tail(60)

@@ -29,6 +29,7 @@ class RunResult:
     console_log: str = ""
     kernel: str = ""
     seed: int = 0
+    detection_s: float | None = None  # stress seconds until the first failure showed, for FAIL
 
     @property
     def signatures(self) -> list[str]:

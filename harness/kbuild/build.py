@@ -93,6 +93,22 @@ def source_fingerprint(tree: Path) -> str:
     return f"{count}:{total}:{newest}"
 
 
+def build_root(tree: Path) -> Path:
+    """Where build dirs for ``tree`` go.
+
+    A tree kept in the cache as <area>/src/<name> builds in <area>/build/, so
+    from every build dir the tree is at ../../src/<name>: with CCACHE_BASEDIR
+    at the cache root, same-named trees in different areas (the clean Debian
+    source and a bug tree copied from it) then compile to identical ccache
+    keys, and only the files a patch touched really compile.
+    """
+    root = cache_dir().resolve()
+    tree = tree.resolve()
+    if tree.parent.name == "src" and root in tree.parents:
+        return tree.parent.parent / "build"
+    return root / "build"
+
+
 @contextmanager
 def _locked(path: Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -165,8 +181,9 @@ def build(
     frags = [kconfig.load_fragment(n) for n in names]
     config_text = kconfig.merge(source.path, frags, progress)
     key = digest(source.identity, config_text, compiler_identity())
-    bdir = cache_dir() / "build" / key
-    with _locked(cache_dir() / "build" / f"{key}.lock"):
+    root = build_root(source.path)
+    bdir = root / key
+    with _locked(root / f"{key}.lock"):
         return _build_locked(source, bdir, config_text, jobs or os.cpu_count() or 1, progress)
 
 

@@ -144,3 +144,11 @@ def test_prebuilt_in_a_build_dir_finds_its_vmlinux_and_config(tmp_path):
     (tmp_path / ".config").write_text("CONFIG_A=y\n")
     got = resolve(boot / "bzImage")
     assert got.vmlinux == (tmp_path / "vmlinux").resolve() and got.config == (tmp_path / ".config").resolve()
+
+
+def test_trees_in_cache_areas_build_beside_them_at_the_same_depth(tmp_path, cache):
+    from harness.kbuild.build import build_root
+
+    assert build_root(cache / "src" / "debian-6.12") == (cache / "build").resolve()
+    assert build_root(cache / "bugs" / "src" / "debian-6.12") == (cache / "bugs" / "build").resolve()
+    assert build_root(tmp_path / "elsewhere" / "linux") == (cache / "build").resolve()

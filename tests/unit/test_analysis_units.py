@@ -1,0 +1,61 @@
+"""Small pieces: title sanitizing, frame naming, Rust demangling, line prefixes."""
+
+from __future__ import annotations
+
+from harness.analysis.demangle import demangle
+from harness.analysis.frames import hang_extractor, stall_extractor, strip_frame
+from harness.analysis.lines import make_line
+from harness.analysis.report import title_frame
+from harness.analysis.titles import sanitize
+
+
+def test_sanitize_replaces_what_changes_between_runs():
+    assert sanitize("KASAN: slab-out-of-bounds in f at addr ffff8801c1a2b3c4") == "KASAN: slab-out-of-bounds in f at addr ADDR"
+    assert sanitize("INFO: Allocated in g age=12 cpu=1 pid=5") == "INFO: Allocated in g age=NUM cpu=NUM pid=NUM"
+    assert sanitize("WARNING in nl802154_add_llsec_key") == "WARNING in nl802154_add_llsec_key"
+    assert sanitize("x in syz-executor.3/1234") == "x in syz-executor"
+    assert sanitize("a\x00b") == "a b"
+
+
+def test_syscall_wrappers_are_named_as_syscalls():
+    assert strip_frame("__x64_sys_rmdir") == "sys_rmdir"
+    assert strip_frame("__se_sys_mremap") == "mremap"
+    assert strip_frame("compat_SyS_mount") == "mount"
+    assert strip_frame("pick_link") == "pick_link"
+
+
+def test_stall_frame_is_above_the_dispatcher():
+    frames = ["lock_acquire", "vcpu_enter_guest", "kvm_vcpu_ioctl", "do_vfs_ioctl", "ksys_ioctl"]
+    assert stall_extractor(frames) == ("kvm_vcpu_ioctl", 2)
+    assert stall_extractor(["csd_lock_wait", "smp_call_function_many_cond", "on_each_cpu"])[0] == "smp_call_function"
+    assert stall_extractor(["a", "b"]) == ("", -1)
+
+
+def test_hung_task_buckets():
+    assert hang_extractor(["__schedule", "schedule", "synchronize_rcu_expedited", "f"])[0] == "synchronize_rcu"
+    assert hang_extractor(["__schedule", "schedule", "rwsem_down_read_slowpath", "iterate_dir"])[0] == "iterate_dir"
+
+
+def test_title_frame():
+    assert title_frame("WARNING in umount_check") == "umount_check"
+    assert title_frame("general protection fault in corrupted") is None
+    assert title_frame("x in <rust_binder::process::Process>::update_ref") == "<rust_binder::process::Process>::update_ref"
+    assert title_frame("BUG: workqueue lockup") is None
+
+
+def test_rust_v0_demangling():
+    assert demangle("_RNvMs3_NtCshgDM7dBCdno_11rust_binder7processNtB5_7Process10update_ref") == (
+        "<rust_binder::process::Process>::update_ref"
+    )
+    assert demangle("_RNvNtCs9jEwPDbx20M_4core9panicking9panic_fmt") == "core::panicking::panic_fmt"
+    assert demangle("_Rgarbage") == "_Rgarbage"
+    assert demangle("pick_link") == "pick_link"
+
+
+def test_line_prefixes():
+    ln = make_line(7, "<4>[  12.345678][  T123]  pick_link+0x1/0x2\r")
+    assert (ln.no, ln.text, ln.context, ln.questionable) == (7, " pick_link+0x1/0x2", "T123", False)
+    assert make_line(1, "[    C1] ? foo+0x1/0x2").questionable
+    assert make_line(1, "syzkaller login: [   16.3] INFO: x").text == "INFO: x"
+    assert make_line(1, "plain text").context == ""
+    assert make_line(1, "[ 1.0] stamped").context == "ts"

@@ -26,7 +26,6 @@ suppressed when one matches its title or its text.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Iterable
 
@@ -109,7 +108,3 @@ def analyze_file(
         symbolize(reports, vmlinux)
     return reports
 
-
-# Kept for callers that want the compiled form of a plan's regex strings.
-def compile_patterns(patterns: Iterable[str | re.Pattern]) -> list[re.Pattern]:
-    return compile_suppressions(list(patterns))

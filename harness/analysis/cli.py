@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -37,9 +38,14 @@ def _check_inputs(args: argparse.Namespace) -> None:
     # Every input is checked before any output, so a typo fails fast and alone.
     for log in args.logs:
         path = Path(log)
+        if path.is_dir():
+            raise UserError(f"cannot read console log {log}: is a directory")
+        if not path.exists():
+            raise UserError(f"cannot read console log {log}: does not exist")
         if not path.is_file():
-            what = "is a directory" if path.is_dir() else "does not exist"
-            raise UserError(f"cannot read console log {log}: {what}")
+            raise UserError(f"cannot read console log {log}: not a regular file (save the stream to a file)")
+        if not os.access(path, os.R_OK):
+            raise UserError(f"cannot read console log {log}: permission denied")
     if args.vmlinux and not Path(args.vmlinux).is_file():
         raise UserError(f"--vmlinux {args.vmlinux}: no such file (expected the build's vmlinux)")
 

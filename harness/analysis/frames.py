@@ -18,7 +18,7 @@ from harness.analysis.oops import PARSE_STACK, Stack, rx
 # "RIP: 0010:foo+0x1/0x2", "IP: [<ffff>] foo+0x1/0x2", "pc : foo+0x1/0x2", "PC is at foo+0x1/0x2".
 # A RIP of a bare address (a jump to 0x0) has no function: the group stays empty.
 RIP_FRAME = rx(
-    r"(?<![A-Za-z])(?:(?:R?IP|NIP|pc ): |PC is at )(?:(?:[0-9]+:)?(?:{{PC}} +){0,2}{{FUNC}}|(?:[0-9]+:)?0x[0-9a-f]+|"
+    r"(?<![A-Za-z])(?:(?:R?IP|NIP|pc ): |NIP (?=\[)|PC is at )(?:(?:[0-9]+:)?(?:{{PC}} +){0,2}{{FUNC}}|(?:[0-9]+:)?0x[0-9a-f]+|"
     r"(?:[0-9]+:)?{{PC}} +\[< *\(null\)>\] +\(null\)|[0-9]+: +\(null\))"
 )
 CALL_TRACE = rx(r"Call (?:T|t)race:|Backtrace:")

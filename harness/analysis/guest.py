@@ -35,10 +35,7 @@ _REASONS = {
     UNEXPECTED_REBOOT: UNEXPECTED_REBOOT,
 }
 # What the console shows when the kernel restarts on its own.
-_REBOOT = re.compile(
-    r"^(?:\[[ \d.]+\]\s*)?(?:reboot: Restarting system|Booting the kernel\.|Decompressing Linux|SeaBIOS \(version)",
-    re.MULTILINE,
-)
+_REBOOT = re.compile(r"reboot: Restarting system|Booting the kernel\.|Decompressing Linux|SeaBIOS \(version")
 
 
 def guest_death_report(console_tail: str | bytes, reason: str) -> Report:

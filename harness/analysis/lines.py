@@ -59,9 +59,17 @@ def split_prefix(raw: str) -> tuple[str, str]:
     return raw[m.end() :], (m.group(2) or (STAMPED if m.group(1) else ""))
 
 
+# A kernel prefix glued after other output: "executing program 1:[  55.1][ T12] BUG: ...".
+_GLUED = re.compile(r"\[ *\d+\.\d+\](?:\[ *([CT]\d+)\])?")
+
+
 def make_line(no: int, raw: str) -> Line:
     raw = raw.rstrip("\r")
     text, ctx = split_prefix(raw)
+    if not ctx and "[" in raw:
+        m = _GLUED.search(raw)
+        if m:
+            ctx = m.group(1) or STAMPED
     # powerpc marks the frames it could not verify "(unreliable)".
     questionable = ("? " in text[:64] and bool(_QUESTIONABLE.match(text))) or text.endswith("(unreliable)")
     return Line(no, raw, text, ctx, questionable)

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.errors import UserError
+# One .config parser for the project: a .config as {symbol: value}, "n" for '# ... is not set'.
+from harness.kbuild.kconfig import parse_config as parse_kconfig  # noqa: F401
 
 GUEST_BIN = "/opt/harness/bin"
 
@@ -127,21 +129,6 @@ def counters_from_output(stdout: str) -> dict | None:
         if isinstance(value, dict):
             return value
     return None
-
-
-def parse_kconfig(text: str) -> dict[str, str]:
-    """A .config as {symbol: value}; "# CONFIG_X is not set" gives "n"."""
-    out: dict[str, str] = {}
-    for raw in text.splitlines():
-        line = raw.strip()
-        if line.startswith("# CONFIG_") and line.endswith(" is not set"):
-            out[line[2:-len(" is not set")]] = "n"
-        elif line.startswith("CONFIG_") and "=" in line:
-            sym, _, value = line.partition("=")
-            if len(value) >= 2 and value[0] == value[-1] == '"':
-                value = value[1:-1]
-            out[sym.strip()] = value.strip()
-    return out
 
 
 def missing_needs(scenario: Scenario, kconfig: dict[str, str]) -> list[str]:

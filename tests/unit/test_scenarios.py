@@ -101,7 +101,7 @@ def test_parse_kconfig():
         "CONFIG_E=21", "", "garbage",
     ])
     assert parse_kconfig(text) == {"CONFIG_A": "y", "CONFIG_B": "m", "CONFIG_C": "n",
-                                   "CONFIG_D": "str ing", "CONFIG_E": "21"}
+                                   "CONFIG_D": '"str ing"', "CONFIG_E": "21"}
 
 
 def test_missing_needs():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 
 from harness.errors import EXIT_ERROR, EXIT_USER, HarnessError
@@ -44,7 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _sigterm(signum, frame):
+    # CI cancels jobs with SIGTERM: unwind like Ctrl-C so every QEMU is killed
+    # and partial results are written.
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _sigterm)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -60,5 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("harness: interrupted", file=sys.stderr)
         return 130
+    except OSError as e:
+        # The machine, not the user's input: a full disk, a read-only or vanished
+        # directory, a missing device. One line, naming the file.
+        where = f": {e.filename}" if e.filename else ""
+        print(f"harness: infrastructure error: {e.strerror or e}{where}", file=sys.stderr)
+        return EXIT_ERROR
     except BrokenPipeError:
         return EXIT_ERROR

@@ -39,9 +39,14 @@ def run(args: argparse.Namespace) -> int:
         )
     run_dir = Path(args.results) if args.results else session.default_run_dir()
     prep = session.prepare(args.kernel, plan, run_dir)
-    results = []
-    for item in session.items(plan, args.duration, args.runs):
-        results.append(session.run_item(prep, plan, item))
+    try:
+        for item in session.items(plan, args.duration, args.runs):
+            session.run_item(prep, plan, item)
+    except KeyboardInterrupt:
+        # The VM's context manager has killed QEMU already; keep what finished.
+        _, table = session.finish(prep, session.collect(run_dir))
+        print(table + "\ninterrupted: partial results above", flush=True)
+        raise
     code, table = session.finish(prep, session.collect(run_dir))
     print(table)
     sys.stdout.flush()

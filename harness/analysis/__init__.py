@@ -74,7 +74,7 @@ def analyze(
 ) -> list[Report]:
     """Every kernel report in a console log held in memory, in order of appearance."""
     if isinstance(data, str):
-        data = data.encode("utf-8", "surrogateescape")
+        data = data.encode("utf-8", "replace")
     return _finish(scan_bytes(bytes(data)), suppressions, include_suppressed)
 
 

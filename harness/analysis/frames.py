@@ -18,7 +18,8 @@ from harness.analysis.oops import PARSE_STACK, Stack, rx
 # "RIP: 0010:foo+0x1/0x2", "IP: [<ffff>] foo+0x1/0x2", "pc : foo+0x1/0x2", "PC is at foo+0x1/0x2".
 # A RIP of a bare address (a jump to 0x0) has no function: the group stays empty.
 RIP_FRAME = rx(
-    r"(?<![A-Za-z])(?:(?:R?IP|NIP|pc ): |NIP (?=\[)|PC is at )(?:(?:[0-9]+:)?(?:{{PC}} +){0,2}{{FUNC}}|(?:[0-9]+:)?0x[0-9a-f]+|"
+    r"(?<![A-Za-z])(?:(?:R?IP|NIP|pc ): |NIP (?=\[)|PC is at )"
+    r"(?:(?:[0-9]+:)?(?:{{PC}} +){0,2}{{FUNC}}|(?:[0-9]+:)?0x[0-9a-f]+|"
     r"(?:[0-9]+:)?{{PC}} +\[< *\(null\)>\] +\(null\)|[0-9]+: +\(null\))"
 )
 CALL_TRACE = rx(r"Call (?:T|t)race:|Backtrace:")
@@ -63,7 +64,7 @@ SKIP_PATTERNS = (
     "__warn", "__bug", "^bug_handler", "^brk_handler", "do_debug_exception", "^el1_dbg",
     "^handle_bug", "^exc_invalid_op", "^asm_exc_invalid_op", "^ud2_call",
     # allocators and page cache lookups
-    "alloc_page", "k?v?(?:m|z|c)alloc", "krealloc", "kmem_cache", "allocate_slab",
+    "alloc_page", "alloc_frozen_pages", "k?v?(?:m|z|c)alloc", "krealloc", "kmem_cache", "allocate_slab",
     "folio_(?:alloc|unlock)", "filemap_alloc_folio", "__filemap_get_folio", "find_or_create_page",
     "do_read_cache_folio", "read_cache_page", "pagecache_get_page", "grab_cache_page_write_begin",
     "slab_", "^__kmem_", "^kmemdup", "^kstrdup", "^kstrndup",
@@ -110,7 +111,9 @@ SKIP_PATTERNS = (
     # file-system assertion helpers (XFS) that only say the caller is wrong
     "^assfail$", "^asswarn$", "assertfail$",
     # refcount drops that run the release path for the caller's object
-    "dput$", "^iput$",
+    "dput$", "^iput$", "^ref_tracker_",
+    # VFS state helpers whose WARN_ON says the caller's inode or buffer is wrong
+    "^(?:drop|clear|inc|set)_nlink$", "^mark_buffer_dirty",
     # panic/warn plumbing and fortify checks
     "^print_tainted", "^check_panic_on_warn", "fortify_",
     # timer and workqueue plumbing
@@ -122,12 +125,13 @@ SKIP_PATTERNS = (
     "^__cfi_", "^__pfx_", "^ret_from_fork", "^ret_from_fork_asm", "walk_stackframe", "^unwind_",
     "^arch_stack_walk", "^stack_trace_", "^stack_depot", "^print_report",
     # freeing, atomics, bit operations, wait queues, generic data structures
-    "^kfree", "^kvfree", "^atomic_", "^atomic64_", "^arch_atomic", "_atomic_dec_and_", "^(?:__)?test_and_(?:set|clear|change)_bit",
-    "^(?:__)?(?:set|clear|change)_bit", "^test_bit", "__wake_up", "^wake_up_(?:bit|var|process|state|all)", "wait_for_completion", "^prepare_to_wait",
+    "^kfree", "^kvfree", "^atomic_", "^atomic64_", "^arch_atomic", "_atomic_dec_and_",
+    "^(?:__)?test_and_(?:set|clear|change)_bit", "^(?:__)?(?:set|clear|change)_bit", "^test_bit",
+    "__wake_up", "^wake_up_(?:bit|var|process|state|all)", "wait_for_completion", "^prepare_to_wait",
     "^xas_", "^xa_", "^klist_", "^crc[0-9_]", "^sg_(?:init|set|next|copy)",
-    # device and USB teardown helpers that only act on the caller's objects
     # port and MMIO accessors
     "^logic_(?:in|out)", "^(?:in|out)[bwl]$", "^io(?:read|write)(?:8|16|32|64)", "^__raw_(?:read|write)",
+    # device and USB teardown helpers that only act on the caller's objects
     "usb_kill_urb", "usb_poison_urb", "tty_unregister_device", "^put_device", "^get_device",
 )
 
@@ -221,7 +225,7 @@ def _run_parts(
                     ok = False
                     break
                 if is_stack_start(ln):
-                    if seen:
+                    if seen or frames:
                         break
                     continue  # "Call Trace:" right after a header opens this trace
                 if nxt is not None and nxt is not PARSE_STACK:

@@ -24,7 +24,11 @@ from harness.analysis.titles import describe, report_type, sanitize
 _WARN_MESSAGES = re.compile(r"BUG: Dentry .* still in use|VFS: Busy inodes after unmount|VFS: Close: file count is 0")
 _WARN_GRACE = 4  # lines
 # Messages that dump a stack of their own: what follows is not the report's.
-_INFO_WITH_STACK = ("vmalloc: allocation failure:", "FAULT_INJECTION: forcing a failure", "FAULT_FLAG_ALLOW_RETRY missing")
+_INFO_WITH_STACK = (
+    "vmalloc: allocation failure:",
+    "FAULT_INJECTION: forcing a failure",
+    "FAULT_FLAG_ALLOW_RETRY missing",
+)
 _END_MARKERS = re.compile(r"^\s*(?:---\[ end (?:trace|Kernel panic)|={20,}\s*$)")
 # Lines a report is made of: indented frames, "Key: value" registers and
 # headings, PC frames, <TASK>-like markers, banners.

@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 from typing import BinaryIO, Callable, Iterator
 
-from harness.analysis.lines import Line, decode, make_line, make_lines
+from harness.analysis.lines import Line, decode, make_line
 from harness.analysis.parser import TOKENS as _TOKENS
 from harness.analysis.parser import ends_report, header_oops, parse_window
 from harness.analysis.report import Report
@@ -22,9 +22,10 @@ BLOCK = 8 << 20
 # A line longer than this is cut: no kernel line is, binary garbage may be.
 MAX_LINE = 1 << 20
 WINDOW_LINES = 1000
-WINDOW_BYTES = 1 << 20
+WINDOW_BYTES = 256 << 10
 _FIRST_READ = 64 << 10
 _REPLAY = "** replaying previous printk message **"
+_REPLAY_B = _REPLAY.encode()
 
 
 TOKENS = tuple(t.encode() for t in _TOKENS)
@@ -80,10 +81,11 @@ def iter_headers(stream: BinaryIO) -> Iterator[tuple[int, Line]]:
 
 
 def _window(read: Reader, offset: int, head: Line) -> list[Line]:
-    """The header line and what follows, up to the next report of its context or the caps.
+    """The header line and its context's lines after it, up to the context's next report.
 
-    The end is looked for with the same token scan as the first pass, so only
-    the lines that end up in the window are decoded.
+    The end is looked for with the same token scan as the first pass, and
+    lines of other caller contexts are dropped before decoding, so a report
+    interleaved with busy CPUs costs its own lines, not theirs.
     """
     size = _FIRST_READ
     while True:
@@ -93,10 +95,23 @@ def _window(read: Reader, offset: int, head: Line) -> list[Line]:
             cut = data.rfind(b"\n") + 1
             data = data[:cut] if cut else data
         end = _find_end(data, head)
-        if end is not None or complete or size >= WINDOW_BYTES or data.count(b"\n") >= WINDOW_LINES:
-            limit = WINDOW_LINES if end is None else min(end + 1, WINDOW_LINES)
-            return make_lines(data, head.no, limit)
+        lines = _own_lines(data, head, end)
+        if end is not None or complete or size >= WINDOW_BYTES or len(lines) >= WINDOW_LINES:
+            return lines[:WINDOW_LINES]
         size *= 4
+
+
+def _own_lines(data: bytes, head: Line, end: int | None) -> list[Line]:
+    if data.endswith(b"\n"):
+        data = data[:-1]
+    raws = data.split(b"\n") if end is None else data.split(b"\n", end + 1)[: end + 1]
+    tag = head.context.encode() + b"]" if head.context[:1] in ("T", "C") else b""
+    out = []
+    for i, raw in enumerate(raws):
+        if i and tag and tag not in raw and not (i == 1 and _REPLAY_B in raw):
+            continue  # another task's or CPU's line: cheap to drop before decoding
+        out.append(make_line(head.no + i, decode(raw[:MAX_LINE])))
+    return out
 
 
 def _find_end(data: bytes, head: Line) -> int | None:

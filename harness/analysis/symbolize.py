@@ -114,7 +114,9 @@ def _relative(path: str, kernel_src: Path | None) -> str:
     return path
 
 
-def symbolize(reports: list[Report], vmlinux: str | os.PathLike, kernel_src: str | os.PathLike | None = None) -> list[Report]:
+def symbolize(
+    reports: list[Report], vmlinux: str | os.PathLike, kernel_src: str | os.PathLike | None = None
+) -> list[Report]:
     """Fill ``report.symbolized`` and add file:line to the frame lines of ``report.text``."""
     vm = Path(vmlinux)
     if not vm.is_file():

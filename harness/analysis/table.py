@@ -11,7 +11,18 @@ from harness.analysis.frames import CALL_TRACE, RIP_FRAME, hang_extractor, stall
 from harness.analysis.oops import PARSE_STACK, Format, Oops, Stack, rx
 
 _TRACE = Stack(parts=(CALL_TRACE, PARSE_STACK))
+_WARN_START = rx(RIP_FRAME.pattern + r"|--- interrupt: [0-9a-f]+ at {{FUNC}}")
 _RIP_TRACE = Stack(parts=(RIP_FRAME, CALL_TRACE, PARSE_STACK))
+
+
+def _warning(*skip: str) -> Stack:
+    """A WARNING's frames start at the trap's RIP (or powerpc's interrupt line); old kernels only
+    print a call trace, so that is the fallback."""
+    return Stack(
+        parts=(_WARN_START, PARSE_STACK),
+        parts2=(CALL_TRACE, PARSE_STACK),
+        skip=skip,
+    )
 
 
 def _trace(*skip: str) -> Stack:
@@ -238,42 +249,43 @@ WARNING = Oops(
         Format(
             rx(r"WARNING: .*lib/debugobjects\.c(?:.* (?:debug_print|debug_check)|:\d+ at )"),
             "WARNING: ODEBUG bug in {1}",
-            stack=_trace("debug_", "rcu", "hrtimer_", "timer_", "work_", "percpu_", "vunmap",
+            stack=_warning("debug_", "rcu", "hrtimer_", "timer_", "work_", "percpu_", "vunmap",
                              "vfree", "__free_", "kmem_", "slab", "kfree", "kmem_cache_free",
                              "put_page", "free_pages", "__free_pages"),
         ),
         Format(rx(r"WARNING: .*mm/usercopy\.c(?:.* usercopy_warn|:\d+ at )"), "BUG: bad usercopy in {1}",
-               stack=_trace("usercopy", "__check")),
+               stack=_warning("usercopy", "__check")),
         Format(rx(r"WARNING: .*lib/kobject\.c(?:.* kobject_|:\d+ at )"), "WARNING: kobject bug in {1}",
-               stack=_trace("kobject_")),
-        Format(rx(r"WARNING: .*fs/proc/generic\.c(?:.* proc_register|:\d+ at )"), "WARNING: proc registration bug in {1}",
-               stack=_trace("proc_")),
+               stack=_warning("kobject_")),
+        Format(rx(r"WARNING: .*fs/proc/generic\.c(?:.* proc_register|:\d+ at )"),
+               "WARNING: proc registration bug in {1}",
+               stack=_warning("proc_")),
         Format(rx(r"WARNING: .*lib/refcount\.c(?:.* refcount_|:\d+ at )"), "WARNING: refcount bug in {1}",
-               stack=_trace("refcount")),
+               stack=_warning("refcount")),
         Format(rx(r"WARNING: .*kernel/locking/lockdep\.c(?:.*lock_|:\d+ at )"), "WARNING: locking bug in {1}",
-               stack=_trace("lockdep_", "lock_")),
+               stack=_warning("lockdep_", "lock_")),
         Format(rx(r"WARNING: .*still has locks held!"), "WARNING: still has locks held in {1}", stack=_HELD),
         Format(rx(r"WARNING: Nested lock was not taken"), "WARNING: nested lock was not taken in {1}",
                stack=_trace()),
         Format(rx(r"WARNING: lock held when returning to user space"),
                "WARNING: lock held when returning to user space in {1}", stack=_RETURN_HELD, no_stack_trace=True),
         Format(rx(r"WARNING: .*mm/.*\.c.* k?.?malloc"), "WARNING: kmalloc bug in {1}",
-               stack=_trace("kmalloc", "krealloc", "slab", "kmem")),
+               stack=_warning("kmalloc", "krealloc", "slab", "kmem")),
         Format(rx(r"WARNING: .*mm/vmalloc\.c(?:.*__vmalloc_node|:\d+ at )"), "WARNING: zero-size vmalloc in {1}",
-               stack=_trace("vmalloc")),
+               stack=_warning("vmalloc")),
         Format(
             rx(r"WARNING: .* usb_submit_urb"),
             "WARNING in {1}/usb_submit_urb",
-            stack=_trace("usb_submit_urb", "usb_start_wait_urb", "usb_bulk_msg", "usb_interrupt_msg",
-                         "usb_control_msg"),
+            stack=_warning("usb_submit_urb", "usb_start_wait_urb", "usb_bulk_msg", "usb_interrupt_msg",
+                           "usb_control_msg"),
         ),
         Format(
             rx(r"WARNING: .* at {{SRC}} {{FUNC}}"),
             "WARNING in {3}",
-            stack=_TRACE,
+            stack=_warning(),
         ),
         # Newer kernels: "WARNING: fs/dcache.c:1234 at umount_check+0x1/0x2, CPU#0: ...".
-        Format(rx(r"WARNING: {{SRC}} at "), "WARNING in {2}", stack=_TRACE),
+        Format(rx(r"WARNING: {{SRC}} at "), "WARNING in {2}", stack=_warning()),
         Format(
             rx(r"WARNING: possible circular locking dependency detected"),
             "possible deadlock in {1}",

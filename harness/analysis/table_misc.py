@@ -173,7 +173,8 @@ OTHERS = (
                 "{1} in {2}",
                 stack=Stack(
                     parts=(CALL_TRACE, PARSE_STACK),
-                    skip=("rust_begin_unwind", "panic_fmt", "panic_const", "panicking", "rust_helper_BUG", "^rust_panic"),
+                    skip=("rust_begin_unwind", "panic_fmt", "panic_const", "panicking", "rust_helper_BUG",
+                          "^rust_panic"),
                 ),
             ),
         ),

@@ -235,3 +235,39 @@ def test_reports_in_order_of_appearance_in_one_log():
         "BUG: unable to handle kernel NULL pointer dereference in pick_link",
         "KASAN: slab-use-after-free Read in tracing_open_file_tr",
     ]
+
+
+def test_list_corruption_names_the_list_user():
+    log = b"""\
+[ 77.1] list_del corruption. prev->next should be ffff888012345678, but was dead000000000100. (prev=ffff888012340000)
+[ 77.1] ------------[ cut here ]------------
+[ 77.1] kernel BUG at lib/list_debug.c:62!
+[ 77.1] Oops: invalid opcode: 0000 [#1] PREEMPT SMP KASAN NOPTI
+[ 77.1] RIP: 0010:__list_del_entry_valid_or_report+0x10f/0x130
+[ 77.1] Call Trace:
+[ 77.1]  <TASK>
+[ 77.1]  ? die+0x36/0x90
+[ 77.1]  __list_del_entry+0x1d/0x60
+[ 77.1]  eventfs_remove_rec+0x1a2/0x2c0
+[ 77.1]  eventfs_remove_dir+0x2b/0x50
+[ 77.1]  </TASK>
+"""
+    (r,) = analyze(log)
+    assert r.title == "BUG: corrupted list in eventfs_remove_rec"
+    assert r.type == "MEMORY_SAFETY_BUG"
+
+
+def test_xfs_assertion_warning_names_the_xfs_caller():
+    log = b"""\
+[ 90.0] XFS: Assertion failed: VFS_I(ip)->i_nlink == 0, file: fs/xfs/xfs_inode.c, line: 1234
+[ 90.0] ------------[ cut here ]------------
+[ 90.0] WARNING: CPU: 1 PID: 900 at fs/xfs/xfs_message.c:104 assfail+0x54/0x60
+[ 90.0] RIP: 0010:assfail+0x54/0x60
+[ 90.0] Call Trace:
+[ 90.0]  <TASK>
+[ 90.0]  xfs_iget_recycle+0x2a1/0x310
+[ 90.0]  xfs_iget+0x7d2/0x10b0
+[ 90.0]  </TASK>
+"""
+    (r,) = analyze(log)
+    assert r.title == "WARNING in xfs_iget_recycle"

@@ -10,7 +10,8 @@ from harness.analysis.titles import sanitize
 
 
 def test_sanitize_replaces_what_changes_between_runs():
-    assert sanitize("KASAN: slab-out-of-bounds in f at addr ffff8801c1a2b3c4") == "KASAN: slab-out-of-bounds in f at addr ADDR"
+    got = sanitize("KASAN: slab-out-of-bounds in f at addr ffff8801c1a2b3c4")
+    assert got == "KASAN: slab-out-of-bounds in f at addr ADDR"
     assert sanitize("INFO: Allocated in g age=12 cpu=1 pid=5") == "INFO: Allocated in g age=NUM cpu=NUM pid=NUM"
     assert sanitize("WARNING in nl802154_add_llsec_key") == "WARNING in nl802154_add_llsec_key"
     assert sanitize("x in syz-executor.3/1234") == "x in syz-executor"
@@ -39,7 +40,8 @@ def test_hung_task_buckets():
 def test_title_frame():
     assert title_frame("WARNING in umount_check") == "umount_check"
     assert title_frame("general protection fault in corrupted") is None
-    assert title_frame("x in <rust_binder::process::Process>::update_ref") == "<rust_binder::process::Process>::update_ref"
+    rust = "<rust_binder::process::Process>::update_ref"
+    assert title_frame(f"x in {rust}") == rust
     assert title_frame("BUG: workqueue lockup") is None
 
 
@@ -59,3 +61,16 @@ def test_line_prefixes():
     assert make_line(1, "syzkaller login: [   16.3] INFO: x").text == "INFO: x"
     assert make_line(1, "plain text").context == ""
     assert make_line(1, "[ 1.0] stamped").context == "ts"
+
+
+def test_every_format_fills_its_placeholders():
+    import re
+
+    from harness.analysis.table_misc import OOPSES
+
+    for oops in OOPSES:
+        for f in oops.formats:
+            groups = (f.report or f.title).groups + (1 if f.stack is not None else 0)
+            for fmt in (f.fmt, *f.alt):
+                used = [int(n) for n in re.findall(r"\{(\d+)\}", fmt)]
+                assert max(used, default=0) <= groups, (oops.header, fmt)

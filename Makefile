@@ -44,9 +44,11 @@ test: venv guest
 		$(if $(KERNEL),--kernel=$(KERNEL)) $(if $(PLAN),--plan=$(PLAN))
 
 # The project's own tests: unit tests, then the end-to-end tests that build and boot.
+# -s on the end-to-end half: a cold kernel build takes many minutes and its
+# progress lines must reach the terminal.
 check: venv guest
-	$(PYTEST) -q tests/unit -n 2
-	$(PYTEST) -q tests/e2e -x
+	$(PYTEST) -q -p no:cacheprovider tests/unit -n 2
+	$(PYTEST) -q -s -p no:cacheprovider tests/e2e -x
 
 bench: venv guest
 	$(VENV)/bin/pip install -q -e '.[bench,kcidb]'

@@ -72,7 +72,9 @@ static void *churner(void *arg)
 			break;
 		ev_check_present(e, "while live");
 		doing(w, "remove");
-		int err = 0;
+		/* Not 0: when the deadline stops the loop before its first try, the
+		 * event was never removed and must not be checked as gone. */
+		int err = ECANCELED;
 		uint64_t t0 = now_ns();
 		for (int tries = 0; tries < 20 && !stopping(); tries++) {
 			err = ev_remove(e, &r);
@@ -89,6 +91,8 @@ static void *churner(void *arg)
 			ev_check_gone(e);
 		} else if (err == EBUSY) {
 			atomic_fetch_add(&c.remove_busy[e->kind], 1);
+		} else if (err == ECANCELED) {
+			break;	/* the deadline came first */
 		} else if (atomic_fetch_add(&c.remove_errors[e->kind], 1) < 3) {
 			note("removing %s %s failed: %s", kind_name[e->kind], e->name, errname(err));
 		}

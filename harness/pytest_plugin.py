@@ -122,7 +122,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     if not results:
         return
     code, table = hsession.finish(prep, results)
-    config.stash[TABLE] = table
+    # make can only say 0 or 2; the verdict's own code is spelled out here.
+    meaning = {0: "all passed", 1: "kernel failure", 2: "user error", 3: "build, boot or infrastructure error"}
+    config.stash[TABLE] = table + f"\nharness: exit code {code} ({meaning.get(code, '?')})"
     if exitstatus in (0, 1):  # keep pytest's own codes for interrupts and usage errors
         session.exitstatus = code
 

@@ -26,7 +26,7 @@ from harness.kbuild.source import debian_source
 from harness.paths import results_dir
 from harness.run import RunSpec, run_scenario
 from harness.session import stderr_progress
-from harness.verdict import FAIL, RunResult
+from harness.verdict import FAIL, RunResult, oracle_key
 
 # stress-ng's filesystem stressors nearest to our families, run where the
 # scenario's filesystem is mounted (getdent also walks /sys, tracefs included).
@@ -35,7 +35,7 @@ STRESS_NG = ("stress-ng", "--getdent", "2", "--dentry", "2", "--inotify", "2", "
 
 
 def oracle_names(r: RunResult) -> list[str]:
-    return [o.split(":", 1)[0].strip() for o in r.oracle_failures]
+    return [k for o in r.oracle_failures if (k := oracle_key(o))]
 
 
 def detected(bug: Bug | None, r: RunResult) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 
 from harness.errors import EXIT_ERROR, EXIT_FAIL, EXIT_OK, EXIT_USER
@@ -11,6 +12,27 @@ PASS, FAIL, ERROR, SKIP = "PASS", "FAIL", "ERROR", "SKIP"
 # Harness-level titles (syzkaller's wording) for a guest that died without a report.
 LOST_CONNECTION = "lost connection to test machine"
 NO_OUTPUT = "no output from test machine"
+
+
+# Oracle failure texts start with the oracle's name ("spurious-ENOENT: events/
+# kprobes/p3 ..."); the rest names files and counts that differ from run to run,
+# so the name is what bisect, verify and validate compare.
+_ORACLE_NAME = re.compile(r"^([A-Za-z][\w.-]*): ")
+_MORE = re.compile(r"^\.\.\. and \d+ more oracle failures$")
+_HEX = re.compile(r"\b0x[0-9a-fA-F]+\b")
+_NUM = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])")
+
+
+def oracle_key(failure: str) -> str:
+    """The comparable part of an oracle failure: its oracle's name, else the
+    text with numbers and addresses masked; "" for the "... and N more" line."""
+    failure = failure.strip()
+    if _MORE.match(failure):
+        return ""
+    m = _ORACLE_NAME.match(failure)
+    if m:
+        return m.group(1)
+    return _NUM.sub("N", _HEX.sub("ADDR", failure))
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-from harness.verdict import FAIL, RunResult
+from harness.verdict import FAIL, RunResult, oracle_key
 
 GOOD, BAD, SKIP = "good", "bad", "skip"
 # Which part of the bisection a step is: the two endpoint checks, then the steps proper.
@@ -103,24 +103,9 @@ class Target:
 
 
 ANY_ORACLE = "*"
-# The same reading of oracle texts as harness.verify.compare.normalize (keep them alike).
-_ORACLE_NAME = re.compile(r"^([A-Za-z][\w.-]*): ")
-_MORE = re.compile(r"^\.\.\. and \d+ more oracle failures$")
-_HEX = re.compile(r"\b0x[0-9a-fA-F]+\b")
-_NUM = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])")
-
-
-def oracle_key(failure: str) -> str:
-    """The comparable part of an oracle failure: its oracle's name, else the text with numbers masked."""
-    m = _ORACLE_NAME.match(failure)
-    if m:
-        return m.group(1)
-    return _NUM.sub("N", _HEX.sub("ADDR", failure.strip()))
-
-
 def _oracle_keys(run: RunRecord) -> list[str]:
     """The run's oracle signatures, minus teardown noise and the "... and N more" count line."""
-    return [oracle_key(o) for o in run.oracle_failures if not o.startswith(_TEARDOWN) and not _MORE.match(o)]
+    return [k for o in run.oracle_failures if not o.startswith(_TEARDOWN) and (k := oracle_key(o))]
 
 
 @dataclass

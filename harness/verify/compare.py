@@ -27,10 +27,9 @@ with its own p-value for the reader to weigh.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-from harness.verdict import ERROR, FAIL, LOST_CONNECTION, NO_OUTPUT, PASS, SKIP, RunResult
+from harness.verdict import ERROR, FAIL, LOST_CONNECTION, NO_OUTPUT, PASS, SKIP, RunResult, oracle_key
 from harness.verify.stats import fisher_exact, smallest_p
 
 REGRESSION, FIXES, NO_CHANGE, VERDICT_ERROR = "regression", "fixes", "no-change", "error"
@@ -41,26 +40,12 @@ ALPHA = 0.05
 HARNESS_TITLES = (LOST_CONNECTION, NO_OUTPUT)
 NEW_MIN_RUNS = {t: 2 for t in HARNESS_TITLES}
 
-# Oracle failure texts start with the oracle's name ("spurious-ENOENT: events/
-# kprobes/p3 ..."); the rest names files and counts that differ from run to
-# run. The name is the signature. Other oracle texts keep their shape, with
-# numbers and addresses masked.
-_ORACLE_NAME = re.compile(r"^oracle: ([A-Za-z][\w.-]*): ")
-_MORE = re.compile(r"^oracle: \.\.\. and \d+ more oracle failures$")
-_HEX = re.compile(r"\b0x[0-9a-fA-F]+\b")
-_NUM = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])")
-
-
 def normalize(signature: str) -> str:
     """The comparable form of a signature; "" for lines that are not one (a count of more)."""
     if not signature.startswith("oracle: "):
         return signature  # report titles are normalized by the analysis already
-    if _MORE.match(signature):
-        return ""
-    m = _ORACLE_NAME.match(signature)
-    if m:
-        return f"oracle: {m.group(1)}"
-    return _NUM.sub("N", _HEX.sub("ADDR", signature))
+    key = oracle_key(signature[len("oracle: "):])
+    return f"oracle: {key}" if key else ""
 
 
 @dataclass(frozen=True)

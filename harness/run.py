@@ -90,7 +90,7 @@ def run_scenario(kernel: Kernel, image, spec: RunSpec, workdir: Path, progress: 
                 out.lost = e
             if out.lost is None and not out.timed_out:
                 time.sleep(SETTLE_SECONDS)
-            out.qemu_status = vm._proc.poll() if vm._proc is not None else None
+            out.qemu_status = vm.qemu_status()
     except BootError as e:
         result.verdict, result.error_kind, result.message = ERROR, "boot", e.message
         result.report = e.detail

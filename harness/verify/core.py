@@ -140,15 +140,10 @@ def _hopeless(results: dict[str, list[RunResult]]) -> str:
 
 def _kill_vms() -> None:
     # On Ctrl-C the worker threads sit in ssh calls for up to a run's length;
-    # killing their QEMUs makes them return at once. The VM module keeps the
-    # registry (its atexit hook uses it); there is no public handle for it yet.
-    try:
-        from harness.vm import machine
-    except ImportError:
-        return
-    kill = getattr(machine, "_kill_all", None)
-    if kill is not None:
-        kill()
+    # killing their QEMUs makes them return at once.
+    from harness.vm.machine import kill_all
+
+    kill_all()
 
 
 def run_all(

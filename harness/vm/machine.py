@@ -34,13 +34,14 @@ _LIVE: set[subprocess.Popen] = set()
 _accel_fallback: Accel | None = None
 
 
-def _kill_all() -> None:
+def kill_all() -> None:
+    """Kill every QEMU this process started (Ctrl-C in a thread pool, atexit)."""
     for p in list(_LIVE):
         proc.kill_group(p, grace=1.0)
         _LIVE.discard(p)
 
 
-atexit.register(_kill_all)
+atexit.register(kill_all)
 
 
 def _pdeathsig() -> None:
@@ -196,6 +197,10 @@ class VM:
 
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
+
+    def qemu_status(self) -> int | None:
+        """QEMU's exit status (negative: killed by that signal); None while it runs."""
+        return self._proc.poll() if self._proc is not None else None
 
     def _console_bytes(self) -> bytes:
         try:

@@ -85,6 +85,9 @@ class FakeVM:
     def upload(self, *a, **k):
         pass
 
+    def qemu_status(self):
+        return self._proc.poll()
+
     def console_tail(self, n=40):
         return "\n".join(self.console_log.read_text().splitlines()[-n:])
 

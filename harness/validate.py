@@ -68,7 +68,8 @@ class Row:
 
 
 def _stress_ng(scenario, duration: int) -> tuple[str, ...]:
-    where = "/mnt/scratch" if scenario.scratch_disk_mb else "/tmp"
+    # On the scenario's disk filesystem: the scratch disk, else the ext4 root (not tmpfs).
+    where = "/mnt/scratch" if scenario.scratch_disk_mb else "/var/tmp"
     return STRESS_NG + ("--timeout", f"{duration}s", "--temp-path", where)
 
 

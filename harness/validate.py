@@ -73,13 +73,21 @@ def _stress_ng(scenario, duration: int) -> tuple[str, ...]:
     return STRESS_NG + ("--timeout", f"{duration}s", "--temp-path", where)
 
 
+def _keep(r: RunResult, workdir: Path) -> RunResult:
+    """Every run's result next to its console, as evidence for the table."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "result.json").write_text(json.dumps(r.to_dict(), indent=2) + "\n")
+    return r
+
+
 def evaluate(bug: Bug | None, scenario_name: str, kernel, image, runs: int, peer_runs: int,
              workdir: Path, progress) -> Row:
     sc = scenarios.get(scenario_name)
     row = Row(bug.name if bug else "(clean kernel)", sc.name, runs, 0)
     times, peer_times = [], []
     for i in range(runs):
-        r = run_scenario(kernel, image, RunSpec(sc, sc.duration, index=i, seed=1 + i), workdir / f"{sc.name}-{i}", progress)
+        wd = workdir / f"{sc.name}-{i}"
+        r = _keep(run_scenario(kernel, image, RunSpec(sc, sc.duration, index=i, seed=1 + i), wd, progress), wd)
         sig = detected(bug, r)
         progress(f"validate: {row.bug} run {i + 1}/{runs}: {r.verdict} {sig or r.message}")
         if sig:
@@ -92,7 +100,8 @@ def evaluate(bug: Bug | None, scenario_name: str, kernel, image, runs: int, peer
             row.other.append(f"{r.verdict}: {r.message}")
     for i in range(peer_runs):
         spec = RunSpec(sc, sc.duration, index=i, seed=1 + i, command=_stress_ng(sc, sc.duration))
-        r = run_scenario(kernel, image, spec, workdir / f"stress-ng-{sc.name}-{i}", progress)
+        wd = workdir / f"stress-ng-{sc.name}-{i}"
+        r = _keep(run_scenario(kernel, image, spec, wd, progress), wd)
         sig = detected(bug, r)
         progress(f"validate: {row.bug} stress-ng run {i + 1}/{peer_runs}: {r.verdict} {sig or r.message}")
         row.peer_runs += 1

@@ -20,10 +20,8 @@ BASE_CMDLINE = (
     f"ip={GUEST_IP}::{GATEWAY}:255.255.255.0::eth0:off",  # kernel-level network config, no DHCP client
     "printk.time=1",
     "panic=-1",  # reboot at once on panic; with -no-reboot QEMU then exits, so death is prompt
-    "nokaslr",  # stable addresses in reports across boots of one kernel
     "mitigations=off",  # CPU bug mitigations only slow TCG down; the guest is disposable
     "watchdog_thresh=2",  # soft lockups reported after ~4 s, so fsnotify walks show up in a short VM
-    "hung_task_timeout_secs=30",
     "random.trust_cpu=on",  # sshd needs getrandom() early
     "tsc=reliable",  # TCG's TSC looks unstable to the kernel; skip the clocksource watchdog dance
     "no_hash_pointers",  # real pointers in reports (BUG: Dentry %p) so addresses can be correlated

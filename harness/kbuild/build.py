@@ -179,15 +179,18 @@ def build(
         return Kernel(source.bzimage, source.vmlinux, source.config, source=str(source.bzimage))
     names = list(fragments or kconfig.DEFAULT_FRAGMENTS) + list(extra_fragments or [])
     frags = [kconfig.load_fragment(n) for n in names]
-    config_text = kconfig.merge(source.path, frags, progress)
+    tree_fp = source_fingerprint(source.path)
+    config_text = kconfig.merge(source.path, frags, progress, fingerprint=tree_fp)
     key = digest(source.identity, config_text, compiler_identity())
     root = build_root(source.path)
     bdir = root / key
     with _locked(root / f"{key}.lock"):
-        return _build_locked(source, bdir, config_text, jobs or os.cpu_count() or 1, progress)
+        return _build_locked(source, bdir, config_text, tree_fp, jobs or os.cpu_count() or 1, progress)
 
 
-def _build_locked(source: SourceTree, bdir: Path, config_text: str, jobs: int, progress: Progress) -> Kernel:
+def _build_locked(
+    source: SourceTree, bdir: Path, config_text: str, tree_fp: str, jobs: int, progress: Progress
+) -> Kernel:
     bdir.mkdir(parents=True, exist_ok=True)
     cfg = bdir / ".config"
     # Rewrite .config only when it changed: a fresh mtime alone makes kbuild
@@ -204,7 +207,7 @@ def _build_locked(source: SourceTree, bdir: Path, config_text: str, jobs: int, p
         source=str(source.path),
     )
     stamp_file = bdir / STAMP
-    fingerprint = digest(source_fingerprint(source.path), config_text)
+    fingerprint = digest(tree_fp, config_text)
     if stamp_file.is_file() and kernel.bzimage.is_file():
         stamp = stamp_file.read_text().split()
         if stamp and stamp[0] == fingerprint:

@@ -86,11 +86,14 @@ def mismatches(want: dict[str, str], have: dict[str, str]) -> list[str]:
     return bad
 
 
-def merge(tree: Path, fragments: list[Fragment], progress=print) -> str:
+def merge(tree: Path, fragments: list[Fragment], progress=print, fingerprint: str = "") -> str:
     """Merged and verified .config text for ``tree``.
 
     The merge runs in a scratch dir of its own (never the build dir), so the
-    build dir's .config is only replaced when the result really changed.
+    build dir's .config is only replaced when the result really changed. With
+    the tree's ``fingerprint`` (see build.source_fingerprint) an unchanged tree
+    and unchanged fragments reuse the last merge: make allnoconfig alone costs
+    seconds, most of a no-change `harness boot`'s overhead.
     """
     script = tree / "scripts" / "kconfig" / "merge_config.sh"
     if not script.is_file():
@@ -104,6 +107,10 @@ def merge(tree: Path, fragments: list[Fragment], progress=print) -> str:
     scratch = cache_dir() / "kconfig" / key
     scratch.mkdir(parents=True, exist_ok=True)
     log = scratch / "merge.log"
+    stamp = scratch / "merged-from"
+    if fingerprint and stamp.is_file() and stamp.read_text() == fingerprint and (scratch / ".config").is_file():
+        return (scratch / ".config").read_text()
+    stamp.unlink(missing_ok=True)
     try:
         # -n: start from allnoconfig so only what the fragments ask for is built.
         proc.run(
@@ -125,4 +132,6 @@ def merge(tree: Path, fragments: list[Fragment], progress=print) -> str:
             + ", ".join(bad),
             log=str(log),
         )
+    if fingerprint:
+        stamp.write_text(fingerprint)
     return text

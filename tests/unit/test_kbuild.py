@@ -152,3 +152,19 @@ def test_trees_in_cache_areas_build_beside_them_at_the_same_depth(tmp_path, cach
     assert build_root(cache / "src" / "debian-6.12") == (cache / "build").resolve()
     assert build_root(cache / "bugs" / "src" / "debian-6.12") == (cache / "bugs" / "build").resolve()
     assert build_root(tmp_path / "elsewhere" / "linux") == (cache / "build").resolve()
+
+
+def test_unchanged_tree_and_fragments_reuse_the_merge(fake_tree, tmp_path, cache):
+    f = frag(tmp_path, "a", "CONFIG_A=y\n")
+    build(SourceTree(fake_tree, "tree"), [f], progress=lambda m: None)
+    script = fake_tree / "scripts" / "kconfig" / "merge_config.sh"
+    st = script.stat()
+    body = script.read_text()
+    # A merge now would fail; same size and mtime, so the tree looks unchanged.
+    script.write_text(("#!/bin/bash\nexit 1\n").ljust(len(body) - 1, "#") + "\n")
+    os.utime(script, ns=(st.st_atime_ns, st.st_mtime_ns))
+    k = build(SourceTree(fake_tree, "tree"), [f], progress=lambda m: None)
+    assert not k.rebuilt
+    (fake_tree / "new.c").write_text("")  # a real change: merged again, and now the merge fails
+    with pytest.raises(UserError, match="kconfig merge failed"):
+        build(SourceTree(fake_tree, "tree"), [f], progress=lambda m: None)

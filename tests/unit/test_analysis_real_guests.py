@@ -16,6 +16,7 @@ DATA = Path(__file__).resolve().parent.parent / "data" / "consoles"
         ("eventfs-file-uaf.log", "KASAN: slab-use-after-free Read in tracing_open_file_tr", None),
         ("xfs-symlink-recycle.log", "BUG: unable to handle kernel NULL pointer dereference in pick_link", None),
         ("inotify-dentry-leak.log", "BUG: Dentry still in use in unmount", "BUG: Dentry still in use [unmount of xfs vdb]"),
+        ("fsnotify-rewalk-herd.log", "BUG: soft lockup in sys_inotify_add_watch", None),
     ],
 )
 def test_first_report_of_real_guest_consoles(name, first, alt):
@@ -46,3 +47,10 @@ def test_dentry_leak_is_followed_by_busy_inodes():
     titles = [r.title for r in analyze_file(DATA / "inotify-dentry-leak.log")]
     assert titles.count("BUG: Dentry still in use in unmount") == 4
     assert "VFS: Busy inodes after unmount (use-after-free)" in titles
+
+
+def test_fsnotify_herd_shows_add_watch_spinning_behind_re_walking_openers():
+    reports = analyze_file(DATA / "fsnotify-rewalk-herd.log")
+    assert "fsnotify_set_children_dentry_flags" in reports[0].frames
+    herd = [r for r in reports[1:] if "__fsnotify_update_child_dentry_flags" in r.frames]
+    assert {r.title for r in herd} >= {"BUG: soft lockup in sys_close", "BUG: soft lockup in sys_openat"}

@@ -128,6 +128,15 @@ def run(
     return result
 
 
+def _die_with_parent() -> None:
+    # Runs in the child between fork and exec: the child gets SIGKILL when the
+    # harness dies, even by SIGKILL, so no QEMU outlives it.
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def spawn(
     argv: Sequence[str | os.PathLike],
     *,
@@ -135,8 +144,13 @@ def spawn(
     stdout: IO | int | None = subprocess.DEVNULL,
     stderr: IO | int | None = subprocess.STDOUT,
     stdin: IO | int | None = subprocess.DEVNULL,
+    die_with_parent: bool = False,
 ) -> subprocess.Popen:
-    """Start a long-running process (QEMU) in its own process group."""
+    """Start a long-running process (QEMU) in its own process group.
+
+    Raises FileNotFoundError when argv[0] does not exist; the caller knows
+    which package to name.
+    """
     return subprocess.Popen(
         [os.fspath(a) for a in argv],
         cwd=cwd,
@@ -144,6 +158,7 @@ def spawn(
         stdout=stdout,
         stderr=stderr,
         start_new_session=True,
+        preexec_fn=_die_with_parent if die_with_parent else None,
     )
 
 

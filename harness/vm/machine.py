@@ -8,9 +8,6 @@ is killed (PR_SET_PDEATHSIG in the child).
 from __future__ import annotations
 
 import atexit
-import ctypes
-import os
-import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -42,13 +39,6 @@ def kill_all() -> None:
 
 
 atexit.register(kill_all)
-
-
-def _pdeathsig() -> None:
-    # Runs in the child between fork and exec: QEMU dies with the harness.
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    PR_SET_PDEATHSIG = 1
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 @dataclass
@@ -135,14 +125,7 @@ class VM:
             self.console_log.write_bytes(b"")
             qlog = open(self.qemu_log, "wb")
             try:
-                self._proc = subprocess.Popen(
-                    argv,
-                    stdin=subprocess.DEVNULL,
-                    stdout=qlog,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                    preexec_fn=_pdeathsig,
-                )
+                self._proc = proc.spawn(argv, stdout=qlog, die_with_parent=True)
             except FileNotFoundError as e:
                 raise InfraError(f"{argv[0]} not found; run 'make deps' (apt package qemu-system-x86)") from e
             finally:

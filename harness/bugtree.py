@@ -15,7 +15,7 @@ from pathlib import Path
 from harness import proc
 from harness.bugs import Bug
 from harness.errors import UserError
-from harness.kbuild.build import _locked
+from harness.lock import file_lock
 from harness.paths import cache_dir
 
 STATE = ".harness-bug"
@@ -48,7 +48,7 @@ def bug_tree(pristine: Path, bug: Bug | None, progress=print) -> Path:
     # Same name as the pristine tree, one area over: see kbuild.build.build_root.
     tree = cache_dir() / "bugs" / "src" / pristine.name
     tree.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(tree.parent / f"{pristine.name}.lock"):
+    with file_lock(tree.parent / f"{pristine.name}.lock", f"validate: waiting for {tree}", progress):
         if not tree.is_dir():
             progress(f"validate: hard-link copy of {pristine} -> {tree}")
             tmp = tree.with_name(tree.name + ".tmp")

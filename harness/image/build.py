@@ -29,7 +29,7 @@ from harness.paths import cache_dir
 
 from . import tree as T
 from .keys import ssh_keypair
-from .lock import file_lock
+from harness.lock import file_lock
 from .recipe import INIT_SOURCE, READY_MARKER, ROOT_LABEL, Recipe, load_recipe
 
 IMAGE_NAME = "rootfs.ext4"

@@ -15,7 +15,7 @@ from harness import proc
 from harness.errors import InfraError
 from harness.paths import cache_dir
 
-from .lock import file_lock
+from harness.lock import file_lock
 
 KEY_NAME = "id_ed25519"
 

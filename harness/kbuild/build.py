@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 from harness import proc
 from harness.errors import BuildError, InfraError
 from harness.kbuild import kconfig
 from harness.kbuild.source import Prebuilt, SourceTree
+from harness.lock import file_lock
 from harness.paths import cache_dir, digest
 
 Progress = Callable[[str], None]
@@ -109,17 +108,6 @@ def build_root(tree: Path) -> Path:
     return root / "build"
 
 
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
 class _ProgressWatcher(threading.Thread):
     """Prints a line every ``every`` seconds while make runs: steps done, last step, elapsed."""
 
@@ -184,7 +172,7 @@ def build(
     key = digest(source.identity, config_text, compiler_identity())
     root = build_root(source.path)
     bdir = root / key
-    with _locked(root / f"{key}.lock"):
+    with file_lock(root / f"{key}.lock", f"kernel: waiting for another build in {bdir}", progress):
         return _build_locked(source, bdir, config_text, tree_fp, jobs or os.cpu_count() or 1, progress)
 
 

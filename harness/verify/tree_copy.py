@@ -16,7 +16,6 @@ patched one and make rebuilds it; copying with the source's old mtime
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from harness.errors import InfraError, UserError
+from harness.lock import file_lock
 from harness.paths import cache_dir, digest
 
 Progress = Callable[[str], None]
@@ -97,17 +97,9 @@ class TreeCopy:
     @contextmanager
     def locked(self, progress: Progress = print) -> Iterator["TreeCopy"]:
         """Hold the copy for a whole verify: its tree and build dir are ours until the runs end."""
-        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.lock_path, "w") as f:
-            try:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                progress(f"verify: another verify of {self.source} holds {self.lock_path}; waiting")
-                fcntl.flock(f, fcntl.LOCK_EX)
-            try:
-                yield self
-            finally:
-                fcntl.flock(f, fcntl.LOCK_UN)
+        waiting = f"verify: another verify of {self.source} holds {self.lock_path}; waiting"
+        with file_lock(self.lock_path, waiting, progress):
+            yield self
 
     def _load_state(self) -> dict | None:
         try:

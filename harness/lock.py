@@ -1,4 +1,4 @@
-"""An exclusive file lock, so concurrent callers (pytest-xdist workers) build once."""
+"""An exclusive file lock, so concurrent callers (xdist workers, parallel verifies) build once."""
 
 from __future__ import annotations
 

@@ -38,6 +38,15 @@ class Plan:
     cpus: int = 2
     compiled_suppressions: tuple = field(default=(), compare=False)
 
+    def kernel_and_vm(self) -> dict:
+        """The plan's kernel and VM options, as keywords for bisect's and verify's testers."""
+        return {
+            "fragments": list(self.fragments),
+            "suppressions": list(self.compiled_suppressions),
+            "memory_mb": self.memory_mb,
+            "cpus": self.cpus,
+        }
+
 
 def _bad(path: Path, key: str, what: str) -> UserError:
     return UserError(f"{path}: {key}: {what}")

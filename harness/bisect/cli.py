@@ -140,10 +140,7 @@ def run(args: argparse.Namespace) -> int:
         scenario,
         duration,
         out,
-        fragments=list(plan.fragments),
-        suppressions=list(plan.compiled_suppressions),
-        memory_mb=plan.memory_mb,
-        cpus=plan.cpus,
+        **plan.kernel_and_vm(),
         jobs=args.jobs,
         progress=log,
     ) as tester:

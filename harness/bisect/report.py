@@ -17,6 +17,18 @@ def _runs(step: StepOutcome) -> str:
     return f"{len(step.runs)}/{step.planned_runs}"
 
 
+def _labels(result: BisectResult) -> list[str]:
+    """ "BAD"/"GOOD" for the endpoints, 1, 2... for the bisection steps, in order."""
+    labels, n = [], 0
+    for s in result.steps:
+        if s.role in _ROLE:
+            labels.append(_ROLE[s.role])
+        else:
+            n += 1
+            labels.append(str(n))
+    return labels
+
+
 def _titles(step: StepOutcome) -> str:
     if step.verdict == SKIP:
         return step.reason
@@ -40,13 +52,7 @@ def text(result: BisectResult, meta: dict, width: int = 110) -> str:
     lines.append(f"scenario: {meta.get('scenario', '?')}, {meta.get('duration', '?')} s per run; "
                  f"{result.bisect_steps} bisection steps after the endpoints")
     rows = [("step", "commit", "verdict", "runs", "time", "titles")]
-    n = 0
-    for s in result.steps:
-        if s.role in _ROLE:
-            label = _ROLE[s.role]
-        else:
-            n += 1
-            label = str(n)
+    for label, s in zip(_labels(result), result.steps):
         rows.append((label, s.commit[:12], s.verdict, _runs(s), f"{s.seconds:.0f}s", _titles(s)))
     w = [max(len(r[i]) for r in rows) for i in range(5)]
     room = max(20, width - sum(w) - 10)
@@ -71,15 +77,9 @@ def junit(result: BisectResult, meta: dict) -> str:
     """One case per commit tested (bad -> failure, skip -> skipped) and one for the answer."""
     suite_name = f"harness.bisect-{meta.get('id', '')}".rstrip("-")
     cases = []
-    n = 0
-    for s in result.steps:
-        if s.role in _ROLE:
-            label = _ROLE[s.role]
-        else:
-            n += 1
-            label = f"step {n}"
+    for label, s in zip(_labels(result), result.steps):
         case = TestCase(
-            name=f"{label} {s.commit[:12]} {clean(s.subject, 200)}",
+            name=f"{label if label in _ROLE.values() else 'step ' + label} {s.commit[:12]} {clean(s.subject, 200)}",
             classname=f"harness.bisect.{meta.get('scenario', 'scenario')}",
             elapsed_sec=s.seconds,
             file=s.log_dir or None,

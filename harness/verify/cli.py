@@ -91,10 +91,7 @@ def _deps(plan, args: argparse.Namespace, progress):
     from harness.verify.vm_deps import vm_deps
 
     return vm_deps(
-        fragments=list(plan.fragments),
-        suppressions=list(plan.compiled_suppressions),
-        memory_mb=plan.memory_mb,
-        cpus=plan.cpus,
+        **plan.kernel_and_vm(),
         jobs=args.jobs,
         progress=progress,
     )

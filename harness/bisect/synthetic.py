@@ -119,7 +119,9 @@ class KernelHistory:
 def kernel_history(bug, source: Path, *, dest: Path | None = None, progress=print) -> KernelHistory:
     """The history for ``bug`` (a harness.bugs.Bug) on top of ``source``, built once and cached."""
     version = digest(str(source.resolve()), bug.path.read_bytes(), DECOY, SERIES_VERSION, length=12)
-    dest = dest or cache_dir() / "bisect-histories" / f"{bug.name}-{version}"
+    # Named like the source (one level down): our bisect worktree takes the
+    # repository's name, so its first build shares ccache with the source's.
+    dest = dest or cache_dir() / "bisect-histories" / f"{bug.name}-{version}" / source.resolve().name
     marker = dest / ".git" / "harness-history.json"
     if marker.is_file():
         doc = json.loads(marker.read_text())

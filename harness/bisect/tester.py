@@ -1,7 +1,11 @@
 """``test_commit`` for real kernels: our worktree at the commit, build, then one run per ``next()``.
 
-The worktree sits two levels under the cache root (``worktrees/<repo>-<n>``)
-so its build shares ccache hits, and it keeps the same path for every
+The worktree is ``worktrees/<repo>-<hash>-<n>/src/<repo name>``: the same
+leaf name as the repository, one "src" level down, so from its build dir
+(``worktrees/<repo>-<hash>-<n>/build/<key>``, see ``kbuild.build.build_root``)
+the tree is at ``../../src/<repo name>`` as a same-named tree in the cache is
+from its own, and the first build shares ccache hits with it (the synthetic
+history is named like the Debian source for this). It keeps the same path for every
 step and every bisect of the same repository: the build dir is keyed by the
 tree's path, so each step is an incremental build of what the checkout
 changed. Slots (``-0``, ``-1``...) let two bisects of one repository run at
@@ -48,7 +52,7 @@ def worktree_slot(repo: Path) -> Iterator[Path]:
             lock.close()
             continue
         try:
-            yield base / f"{tag}-{slot}"
+            yield base / f"{tag}-{slot}" / "src" / re.sub(r"[^A-Za-z0-9_.+-]", "_", repo.name)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
             lock.close()

@@ -1,9 +1,12 @@
 """The harness's own copy of the user's kernel tree, where patches get applied.
 
-The user's tree is never written to. The copy lives two levels under the
-cache root (``cache_dir()/verify/<name>``) like every other tree, so its
-objects share ccache hits with the baseline, and it is *kept* between
-verifies so its build dir stays warm.
+The user's tree is never written to. The copy lives at
+``cache_dir()/verify/<name>-<hash>/src/<name>``: the same leaf name as the
+source, one "src" level down, so from its build dir (``.../build/<key>``, see
+``kbuild.build.build_root``) the tree is at ``../../src/<name>`` exactly as the
+baseline's is from its own, and with CCACHE_BASEDIR at the cache root every
+file the patch did not touch is a ccache hit. It is *kept* between verifies so
+its build dir stays warm.
 
 Keeping it warm needs care with timestamps. Sync copies a file only when it
 differs from the source (its source size/mtime/mode changed since the last
@@ -89,10 +92,10 @@ class TreeCopy:
         self.source = Path(source).resolve()
         root = Path(root) if root is not None else cache_dir() / "verify"
         name = re.sub(r"[^A-Za-z0-9_.+-]", "_", self.source.name) or "tree"
-        name = f"{name}-{digest(str(self.source), length=8)}"
-        self.path = root / name
-        self.state_path = root / f"{name}.state.json"
-        self.lock_path = root / f"{name}.lock"
+        slot = f"{name}-{digest(str(self.source), length=8)}"
+        self.path = root / slot / "src" / name
+        self.state_path = root / f"{slot}.state.json"
+        self.lock_path = root / f"{slot}.lock"
 
     @contextmanager
     def locked(self, progress: Progress = print) -> Iterator["TreeCopy"]:

@@ -112,14 +112,15 @@ def test_finds_the_culprit_in_a_worktree_and_leaves_the_checkout_alone(env, monk
     doc = json.loads(out)
     assert doc["culprit"] == {"commit": commits[9], "subject": "c9: change 9"}
     assert doc["confidence"] == 1.0 and doc["runs_per_step"] == 2 and doc["bisect_steps"] <= 4
-    # Every build happened in our worktree, two levels under the cache root, never in the user's tree.
+    # Every build happened in our worktree (worktrees/<slot>/src/<repo name>), never in the user's tree.
     wt = {t for t in fake.trees}
-    assert len(wt) == 1 and next(iter(wt)).parent == env / "cache" / "worktrees"
+    assert len(wt) == 1 and next(iter(wt)).parent.parent.parent == env / "cache" / "worktrees"
+    assert next(iter(wt)).name == repo.name
     # The user's checkout: same status, same HEAD, no worktree left registered or on disk.
     assert bgit.status(repo) == before and " M notes/0.txt" in before and "?? scratch.c" in before
     assert bgit.git(repo, "rev-parse", "HEAD").stdout == head
     assert worktrees(repo) == [str(repo)]
-    assert not any((env / "cache" / "worktrees").glob("linux-*[0-9]"))
+    assert not any((env / "cache" / "worktrees").glob(f"*/src/{repo.name}"))  # the slot keeps only build dirs
     # Logs of every step, the state, and the renderings.
     res = Path(doc["bisect"]["results"])
     assert res.parent == env / "results" and res.name == f"bisect-{doc['bisect']['id']}"

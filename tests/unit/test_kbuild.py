@@ -154,6 +154,27 @@ def test_trees_in_cache_areas_build_beside_them_at_the_same_depth(tmp_path, cach
     assert build_root(tmp_path / "elsewhere" / "linux") == (cache / "build").resolve()
 
 
+def test_verify_copies_and_bisect_worktrees_see_the_tree_where_the_source_build_does(tmp_path, cache):
+    """ccache keys hold paths relative to the build dir: ../../src/<name> must match."""
+    import os
+
+    from harness.bisect.tester import worktree_slot
+    from harness.kbuild.build import build_root
+    from harness.verify.tree_copy import TreeCopy
+
+    source = cache / "src" / "debian-6.12"
+    source.mkdir(parents=True)
+
+    def seen_from_build(tree):
+        return os.path.relpath(tree.resolve(), build_root(tree) / "0123abcd")
+
+    copy = TreeCopy(source).path
+    with worktree_slot(tmp_path / "elsewhere" / "debian-6.12") as worktree:
+        pass
+    assert seen_from_build(copy) == seen_from_build(worktree) == seen_from_build(source) == "../../src/debian-6.12"
+    assert copy != source and worktree != source and build_root(copy) != build_root(worktree)
+
+
 def test_unchanged_tree_and_fragments_reuse_the_merge(fake_tree, tmp_path, cache):
     f = frag(tmp_path, "a", "CONFIG_A=y\n")
     build(SourceTree(fake_tree, "tree"), [f], progress=lambda m: None)

@@ -126,9 +126,9 @@ def test_bug_patch_on_clean_tree_is_a_regression_and_tree_untouched(tmp_path):
     (row,) = out.comparison.introduced
     assert (row.scenario, row.signature, row.baseline, row.patched) == ("eventfs-lookup-race", KASAN, 0, 4)
     assert row.p == pytest.approx(0.0285714, rel=1e-4)
-    # Baseline from the user's tree, patched from the copy two levels under the cache.
+    # Baseline from the user's tree, patched from the copy (verify/<slot>/src/<tree name>).
     assert fakes.built == [("baseline", str(tree)), ("patched", str(out.copy))]
-    assert out.copy.parent == tmp_path / "cache" / "verify"
+    assert out.copy.parent.parent.parent == tmp_path / "cache" / "verify" and out.copy.name == tree.name
     assert (tree / "fs" / "bug.c").read_text() == CLEAN
     assert len(fakes.ran) == 16
     assert out.checkpatch.summary.startswith("total: 0 errors, 1 warnings")

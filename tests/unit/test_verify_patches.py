@@ -278,7 +278,8 @@ def test_sync_is_incremental_and_restores_patched_files_with_fresh_mtime(tmp_pat
     assert not (c.path / ".git").exists()
     assert os.readlink(c.path / "scripts" / "link.c") == "../fs/dcache.c"
     assert os.access(c.path / "scripts" / "run.sh", os.X_OK)
-    assert c.path.parent.parent == tmp_path / "cache"  # two levels under the cache root, like every tree
+    # <area>/src/<same name>: the tree sits where build_root() makes ccache keys match the source's
+    assert c.path.parent.name == "src" and c.path.name == tree.name
 
     again = c.sync(progress=lambda m: None)
     assert again.copied == 0 and again.removed == 0

@@ -107,9 +107,9 @@ def qemu_argv(cfg: QemuConfig) -> list[str]:
         # q35, not pc: on pc, ACPI's PCI interrupt-link setup (LNKx _SRS) costs ~10 s
         # per virtio device under TCG+KASAN; q35 routes them without it.
         "-machine", "q35",
-        # qboot, not SeaBIOS: its MP table lists every vCPU (the default kernel has no
-        # ACPI, see kconfigs/base.config), it passes ACPI tables to kernels that have
-        # it, and it reaches the kernel about a second sooner under TCG.
+        # qboot, not SeaBIOS: it hands over to the kernel sooner under TCG, passes
+        # QEMU's ACPI tables on, and its MP table lists every vCPU, so a kernel built
+        # without ACPI still gets them all (SeaBIOS's lists only the boot CPU).
         "-bios", "qboot.rom",
         *accel,
         *cpu,

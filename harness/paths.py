@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -26,6 +27,11 @@ def cache_dir() -> Path:
 def results_dir() -> Path:
     env = os.environ.get("HARNESS_RESULTS")
     return Path(env) if env else REPO / "results"
+
+
+def safe_name(name: str) -> str:
+    """``name`` usable as one path component: anything but [A-Za-z0-9_.+-] becomes "_"."""
+    return re.sub(r"[^A-Za-z0-9_.+-]", "_", name)
 
 
 def digest(*parts: bytes | str, length: int = 16) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from typing import Callable
 from harness import plan as plan_mod
 from harness import scenarios
 from harness.kbuild import Kernel, get_kernel
-from harness.paths import results_dir
+from harness.paths import results_dir, safe_name
 from harness.results import RunMeta, summary_table, write_all
 from harness.run import RunSpec, run_scenario
 from harness.verdict import RunResult, exit_code
@@ -117,13 +116,9 @@ def items(plan: plan_mod.Plan, duration: int | None = None, runs: int | None = N
     return out
 
 
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
-
-
 def run_item(prep: Prepared, plan: plan_mod.Plan, item: Item, progress: Progress = stderr_progress) -> RunResult:
     run_dir = Path(prep.run_dir)
-    workdir = run_dir / "vms" / _safe(f"{item.scenario}-{item.index}")
+    workdir = run_dir / "vms" / safe_name(f"{item.scenario}-{item.index}")
     spec = RunSpec(
         scenarios.get(item.scenario),
         item.duration,
@@ -137,7 +132,7 @@ def run_item(prep: Prepared, plan: plan_mod.Plan, item: Item, progress: Progress
     result = run_scenario(prep.kernel(), image, spec, workdir, progress)
     items_dir = run_dir / "items"
     items_dir.mkdir(parents=True, exist_ok=True)
-    (items_dir / f"{_safe(item.scenario)}-{item.index}.json").write_text(json.dumps(result.to_dict(), indent=2))
+    (items_dir / f"{safe_name(item.scenario)}-{item.index}.json").write_text(json.dumps(result.to_dict(), indent=2))
     progress(f"{item.id}: {result.verdict}{'(' + result.error_kind + ')' if result.error_kind else ''} {result.message}")
     return result
 

@@ -17,15 +17,15 @@ def _runs(step: StepOutcome) -> str:
     return f"{len(step.runs)}/{step.planned_runs}"
 
 
-def _labels(result: BisectResult) -> list[str]:
-    """ "BAD"/"GOOD" for the endpoints, 1, 2... for the bisection steps, in order."""
+def _labels(result: BisectResult, step: str = "") -> list[str]:
+    """ "BAD"/"GOOD" for the endpoints, ``step`` + 1, 2... for the bisection steps, in order."""
     labels, n = [], 0
     for s in result.steps:
         if s.role in _ROLE:
             labels.append(_ROLE[s.role])
         else:
             n += 1
-            labels.append(str(n))
+            labels.append(f"{step}{n}")
     return labels
 
 
@@ -77,9 +77,9 @@ def junit(result: BisectResult, meta: dict) -> str:
     """One case per commit tested (bad -> failure, skip -> skipped) and one for the answer."""
     suite_name = f"harness.bisect-{meta.get('id', '')}".rstrip("-")
     cases = []
-    for label, s in zip(_labels(result), result.steps):
+    for label, s in zip(_labels(result, step="step "), result.steps):
         case = TestCase(
-            name=f"{label if label in _ROLE.values() else 'step ' + label} {s.commit[:12]} {clean(s.subject, 200)}",
+            name=f"{label} {s.commit[:12]} {clean(s.subject, 200)}",
             classname=f"harness.bisect.{meta.get('scenario', 'scenario')}",
             elapsed_sec=s.seconds,
             file=s.log_dir or None,

@@ -26,7 +26,7 @@ from typing import Callable, Iterator
 from harness.bisect import git
 from harness.bisect.model import RunRecord
 from harness.errors import BuildError, InfraError, UserError
-from harness.paths import cache_dir, digest
+from harness.paths import cache_dir, digest, safe_name
 
 Progress = Callable[[str], None]
 SLOTS = 4
@@ -43,7 +43,7 @@ def worktree_slot(repo: Path) -> Iterator[Path]:
     """A worktree path of our own for ``repo``, held (flock) until the block ends."""
     base = cache_dir() / "worktrees"
     base.mkdir(parents=True, exist_ok=True)
-    tag = f"{re.sub(r'[^A-Za-z0-9_.-]', '_', repo.name)}-{digest(str(repo), length=8)}"
+    tag = f"{safe_name(repo.name)}-{digest(str(repo), length=8)}"
     for slot in range(SLOTS):
         lock = open(base / f".{tag}-{slot}.lock", "w")
         try:
@@ -52,7 +52,7 @@ def worktree_slot(repo: Path) -> Iterator[Path]:
             lock.close()
             continue
         try:
-            yield base / f"{tag}-{slot}" / "src" / re.sub(r"[^A-Za-z0-9_.+-]", "_", repo.name)
+            yield base / f"{tag}-{slot}" / "src" / safe_name(repo.name)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
             lock.close()

@@ -12,7 +12,6 @@ nothing here duplicates either.
 from __future__ import annotations
 
 import json
-import re
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from typing import Any, Callable
 from harness.errors import EXIT_ERROR, EXIT_FAIL, EXIT_OK, BuildError, HarnessError, UserError
 from harness.kbuild.build import Kernel
 from harness.kbuild.source import Prebuilt, resolve
+from harness.paths import safe_name
 from harness.verdict import ERROR, FAIL, PASS, RunResult
 from harness.verify import patches as patches_mod
 from harness.verify.budget import Sizing
@@ -120,10 +120,6 @@ def jobs_for(scenarios: list, runs: int, durations: dict[str, int]) -> list[Job]
     return out
 
 
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
-
-
 def _error_result(job: Job, kind: str, message: str) -> RunResult:
     return RunResult(job.name, job.index, ERROR, error_kind=kind, message=message, seed=job.seed)
 
@@ -164,7 +160,7 @@ def run_all(
     def one(job: Job) -> RunResult | None:
         if stop.is_set():
             return None
-        workdir = run_dir / job.side / "vms" / _safe(f"{job.name}-{job.index}")
+        workdir = run_dir / job.side / "vms" / safe_name(f"{job.name}-{job.index}")
         try:
             r = runner(kernels[job.side], job, workdir)
         except HarnessError as e:
@@ -173,7 +169,7 @@ def run_all(
             r = _error_result(job, "infrastructure", f"{type(e).__name__}: {e}")
         items = run_dir / job.side / "items"
         items.mkdir(parents=True, exist_ok=True)
-        (items / f"{_safe(job.name)}-{job.index}.json").write_text(json.dumps(r.to_dict(), indent=2) + "\n")
+        (items / f"{safe_name(job.name)}-{job.index}.json").write_text(json.dumps(r.to_dict(), indent=2) + "\n")
         return r
 
     done = 0

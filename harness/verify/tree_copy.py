@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import stat
 import time
@@ -32,7 +31,7 @@ from typing import Callable, Iterator
 
 from harness.errors import InfraError, UserError
 from harness.lock import file_lock
-from harness.paths import cache_dir, digest
+from harness.paths import cache_dir, digest, safe_name
 
 Progress = Callable[[str], None]
 STATE_VERSION = 1
@@ -91,7 +90,7 @@ class TreeCopy:
     def __init__(self, source: Path, root: Path | None = None):
         self.source = Path(source).resolve()
         root = Path(root) if root is not None else cache_dir() / "verify"
-        name = re.sub(r"[^A-Za-z0-9_.+-]", "_", self.source.name) or "tree"
+        name = safe_name(self.source.name) or "tree"
         slot = f"{name}-{digest(str(self.source), length=8)}"
         self.path = root / slot / "src" / name
         self.state_path = root / f"{slot}.state.json"

@@ -41,7 +41,12 @@ SCENARIOS: tuple[Scenario, ...] = (
         description="kprobe/synthetic/user events and tracefs instances added and removed while readers "
         "race and dentries are dropped; fails on spurious ENOENT, ghost files, find loops",
         program="kprobe-churn",
-        args=("--threads", "4", "--names", "3", "--instances", "2", "--drop-ms", "250"),
+        # The probes sit on a function nothing in the guest calls (not the program's
+        # default, schedule): the eventfs families need the events' files, not hits, and
+        # under TCG a vCPU can run a stale int3 from an enabled probe on schedule right
+        # after it is removed ("Oops: int3" at schedule+0x1; once in a 30-run soak).
+        args=("--threads", "4", "--names", "3", "--instances", "2", "--drop-ms", "250",
+              "--symbol", "__x64_sys_vhangup"),
         needs=TRACING,
         duration=60,
         minimum=(("kprobe_adds", 1), ("kprobe_removes", 1), ("gone_checks", 1), ("reader_ops", 1)),

@@ -8,6 +8,7 @@ baseline from the untouched tree.
 import difflib
 import json
 import threading
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from types import SimpleNamespace
@@ -91,6 +92,9 @@ class Fakes:
             self.barrier.wait()
         code = (Path(kernel.source) / "fs" / "bug.c").read_text()
         if "panic" in code:
+            # A failed boot takes time in life; an instant one would let the pool's
+            # workers drain every queued job before the collector can cancel them.
+            time.sleep(0.02)
             return RunResult(job.name, job.index, ERROR, error_kind="boot", message="Kernel panic - not syncing")
         if "usleep" in code and job.name == "eventfs-lookup-race":
             return RunResult(job.name, job.index, FAIL, titles=[KASAN], message=KASAN, seed=job.seed)

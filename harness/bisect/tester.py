@@ -17,7 +17,6 @@ from __future__ import annotations
 import fcntl
 import itertools
 import json
-import re
 import shutil
 from contextlib import ExitStack, contextmanager
 from pathlib import Path

@@ -41,7 +41,7 @@ PLAN     ?=
 # VM each, JOBS at a time. -s lets every VM's progress reach the terminal.
 test: venv guest
 	$(PYTEST) tests/kernel -s -p no:cacheprovider -n $(JOBS) \
-		$(if $(KERNEL),--kernel=$(KERNEL)) $(if $(PLAN),--plan=$(PLAN))
+		$(if $(KERNEL),--kernel=$(KERNEL)) $(if $(PLAN),--plan=$(PLAN)) $(if $(RUNS),--runs=$(RUNS))
 
 # The project's own tests: unit tests, then the end-to-end tests that build and boot.
 # -s on the end-to-end half: a cold kernel build takes many minutes and its

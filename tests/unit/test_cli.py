@@ -1,11 +1,13 @@
 """The CLI's contract: one line and a distinct exit code for every error kind."""
 
 import errno
+import subprocess
 
 import pytest
 
 from harness import cli
 from harness.errors import BuildError
+from harness.paths import REPO
 
 
 def test_no_command_prints_help_and_exits_2(capsys):
@@ -52,3 +54,11 @@ def _parser_with(func):
     s = sub.add_parser("x")
     s.set_defaults(func=func)
     return p
+
+
+def test_make_test_passes_runs_to_the_suite():
+    """`make test RUNS=5` is the false-positive soak: the plan's scenarios, each 5 times."""
+    r = subprocess.run(["make", "-n", "-s", "-C", str(REPO), "test", "RUNS=5", "JOBS=2"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "tests/kernel" in r.stdout and "-n 2" in r.stdout and "--runs=5" in r.stdout

@@ -37,6 +37,7 @@ static int use_kprobes;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static long gen, finished;
+static long started;			/* lookers that took this round (under lock) */
 static char target[512];		/* the directory every thread looks up this round */
 static atomic_long armed;		/* threads at the start line */
 
@@ -127,8 +128,13 @@ static void *looker(void *arg)
 			timed_wait();
 		seen = gen;
 		snprintf(dir, sizeof(dir), "%s", target);
+		/* Decided under the lock: the coordinator removes the round's kprobe
+		 * only once every looker that took the round has finished it. */
+		int stop = stopping();
+		if (!stop)
+			started++;
 		pthread_mutex_unlock(&lock);
-		if (stopping())
+		if (stop)
 			break;
 		/* The start line: condvar wake-ups trickle in one by one, a spin
 		 * (bounded, yielding) lines the threads up for the same instant. */
@@ -185,6 +191,7 @@ static void *coordinator(void *arg)
 		snprintf(target, sizeof(target), "%s", fresh ? e->dir : static_dirs[rng_below(&r, (uint64_t)nstatic)]);
 		atomic_store(&armed, 0);
 		finished = 0;
+		started = 0;
 		gen = round;
 		pthread_cond_broadcast(&cv);
 		uint64_t t0 = now_ns(), limit = t0 + (uint64_t)opt_round_timeout * 1000000000ull;
@@ -192,6 +199,10 @@ static void *coordinator(void *arg)
 		while (finished < g_opt.threads && !stopping() && now_ns() < limit)
 			timed_wait();
 		int complete = finished >= g_opt.threads;
+		/* At the deadline, lookers already in the round still look: removing
+		 * the name under them would be our own ENOENT, not the kernel's. */
+		while (finished < started && now_ns() < limit)
+			timed_wait();
 		pthread_mutex_unlock(&lock);
 		if (complete) {
 			lat_add(&round_lat, now_ns() - t0);

@@ -177,10 +177,21 @@ def test_default_sizing_fits_the_30_minute_budget_on_two_cores():
     six = [Sc(f"s{i}", 120) for i in range(6)]
     s = choose(six, cores=2, workers=2)
     assert s.runs >= 1 and s.estimate_seconds <= 30 * 60
+    # Six 120 s scenarios do not fit at full length: cut to the floor, not below.
     assert set(s.durations.values()) == {30}
     one = choose(six[:1], cores=2, workers=2)
     assert one.runs > s.runs and one.estimate_seconds <= 30 * 60
-    assert one.runs >= 4  # enough for a fix to be significant when focused on one scenario
+    assert one.runs >= 5  # enough for a fix to be significant when focused on one scenario
+    # One scenario has the budget for its own duration: a slow-to-show bug is not cut short.
+    assert one.durations == {"s0": 120}
+    # Mixed lengths: only the long ones are cut, and only as far as the budget needs.
+    mixed = choose([Sc("short", 20), Sc("long", 120), Sc("mid", 60)], cores=2, workers=2)
+    assert mixed.durations["short"] == 20
+    assert 30 <= mixed.durations["mid"] <= 60 and mixed.durations["mid"] <= mixed.durations["long"] < 120
+    assert mixed.runs >= 5 and mixed.estimate_seconds <= 30 * 60 * 0.9
+    # --runs given: durations still fit the budget for that many runs.
+    many = choose(six[:1], runs=10, cores=2, workers=2)
+    assert many.runs == 10 and many.durations["s0"] < 120
     forced = choose(six, runs=5, duration=60, cores=2, workers=2)
     assert forced.runs == 5 and set(forced.durations.values()) == {60}
     assert forced.estimate_seconds > 30 * 60

@@ -203,6 +203,10 @@ static void *coordinator(void *arg)
 		 * the name under them would be our own ENOENT, not the kernel's. */
 		while (finished < started && now_ns() < limit)
 			timed_wait();
+		/* Lookers still in the round past the limit (a hung lookup at the
+		 * deadline, or the round-timeout below) keep their name: main removes
+		 * it once they are joined, so a late one cannot get our ENOENT. */
+		int settled = finished >= started;
 		pthread_mutex_unlock(&lock);
 		if (complete) {
 			lat_add(&round_lat, now_ns() - t0);
@@ -212,7 +216,7 @@ static void *coordinator(void *arg)
 			fail(O_ROUND, "round %ld: lookups of %s did not finish within %lds", round, target, opt_round_timeout);
 			atomic_store(&g_stop, 1);
 		}
-		if (fresh) {
+		if (fresh && settled) {
 			doing(w, "remove kprobe");
 			for (int tries = 0; tries < 20 && ev_remove(e, &r) == EBUSY; tries++)
 				sleep_ms(5);

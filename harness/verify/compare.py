@@ -23,6 +23,12 @@ Verdicts:
 
 No correction for multiple comparisons: like LKP's table, every row is shown
 with its own p-value for the reader to weigh.
+
+A scenario whose runs show more than one signature also gets a row for runs
+that failed at all (ANY_FAILURE). One bug often shows under several titles
+(a use-after-free read in whichever function touches the freed object first,
+a soft lockup in whichever syscall spins): 3:5 and 2:5 split across two
+titles say nothing on their own, 5:5 -> 0:5 runs failing does.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ ALPHA = 0.05
 # Titles the harness gives a guest that died or hung without a kernel report.
 HARNESS_TITLES = (LOST_CONNECTION, NO_OUTPUT)
 NEW_MIN_RUNS = {t: 2 for t in HARNESS_TITLES}
+ANY_FAILURE = "any report or oracle failure"
 
 def normalize(signature: str) -> str:
     """The comparable form of a signature; "" for lines that are not one (a count of more)."""
@@ -146,9 +153,25 @@ def _counts(results: list[RunResult]) -> tuple[dict[str, int], dict[tuple[str, s
         if r.verdict not in (PASS, FAIL):
             continue
         runs[r.scenario] = runs.get(r.scenario, 0) + 1
-        for sig in dict.fromkeys(filter(None, (normalize(s) for s in r.signatures))):
+        sigs = dict.fromkeys(filter(None, (normalize(s) for s in r.signatures)))
+        for sig in sigs:
             seen[(r.scenario, sig)] = seen.get((r.scenario, sig), 0) + 1
+        if sigs:
+            seen[(r.scenario, ANY_FAILURE)] = seen.get((r.scenario, ANY_FAILURE), 0) + 1
     return runs, seen
+
+
+def _drop_lone_aggregates(seen: dict[str, dict[tuple[str, str], int]]) -> None:
+    """The ANY_FAILURE row of a scenario with one signature on both sides repeats that row."""
+    sigs: dict[str, set[str]] = {}
+    for counts in seen.values():
+        for scenario, sig in counts:
+            if sig != ANY_FAILURE:
+                sigs.setdefault(scenario, set()).add(sig)
+    for counts in seen.values():
+        for scenario in {sc for sc, _ in counts}:
+            if len(sigs.get(scenario, ())) < 2:
+                counts.pop((scenario, ANY_FAILURE), None)
 
 
 def _unusable(results: list[RunResult]) -> list[str]:
@@ -180,6 +203,7 @@ def compare(
     seen: dict[str, dict[tuple[str, str], int]] = {}
     for name in SIDES:
         runs[name], seen[name] = _counts(results[name])
+    _drop_lone_aggregates(seen)
 
     for key in sorted(set(seen[BASELINE]) | set(seen[PATCHED])):
         scenario, sig = key

@@ -8,6 +8,7 @@ from harness.verify.compare import (
     FIXES,
     NO_CHANGE,
     REGRESSION,
+    ANY_FAILURE,
     VERDICT_ERROR,
     compare,
     normalize,
@@ -63,7 +64,8 @@ def test_fixed_but_something_new_is_a_regression():
     other = "WARNING in d_invalidate"
     c = compare(runs("eventfs", 5, fails=5), runs("eventfs", 5, fails=1, titles=(other,)))
     assert c.verdict == REGRESSION
-    assert [r.signature for r in c.introduced] == [other] and [r.signature for r in c.fixed] == [KASAN]
+    assert [r.signature for r in c.introduced] == [other]
+    assert [r.signature for r in c.fixed] == [KASAN, ANY_FAILURE]  # 5:5 -> 1:5 runs failing at all
 
 
 def test_too_few_runs_to_call_a_fix_says_so():
@@ -89,6 +91,34 @@ def test_signatures_are_per_scenario_and_counted_once_per_run():
     by = {(r.scenario, r.signature): r for r in c.rows}
     assert by[("a", KASAN)].change == "" and by[("b", KASAN)].change == "introduced"
     assert by[("b", KASAN)].patched == 4 and by[("b", KASAN)].patched_runs == 4
+
+
+def test_one_bug_under_two_titles_is_fixed_through_the_any_failure_row():
+    # Bug 03's use-after-free shows as a read in f_start in some runs and in
+    # tracing_open_file_tr in others: 3:5 and 2:5, neither significant alone.
+    a, b = "KASAN: slab-use-after-free Read in f_start", "KASAN: slab-use-after-free Read in tracing_open_file_tr"
+    bugged = runs("kprobe", 3, fails=3, titles=(a,)) + runs("kprobe", 2, fails=2, titles=(b,), start=3)
+    c = compare(bugged, runs("kprobe", 5))
+    by = {r.signature: r for r in c.rows}
+    assert by[a].change == "" and by[b].change == ""
+    assert (by[ANY_FAILURE].baseline, by[ANY_FAILURE].patched, by[ANY_FAILURE].change) == (5, 0, "fixed")
+    assert c.verdict == FIXES
+    # The other way round it is a regression (new titles), with the aggregate row introduced too.
+    c = compare(runs("kprobe", 5), bugged)
+    assert c.verdict == REGRESSION and {r.signature for r in c.introduced} == {a, b, ANY_FAILURE}
+
+
+def test_no_any_failure_row_when_it_would_repeat_the_only_signature():
+    c = compare(runs("eventfs", 5, fails=5), runs("eventfs", 5))
+    assert [r.signature for r in c.rows] == [KASAN]
+
+
+def test_any_failure_row_does_not_turn_noise_into_a_fix():
+    a, b = "KASAN: slab-use-after-free Read in f_start", "WARNING in foo"
+    base = runs("s", 1, fails=1, titles=(a,)) + runs("s", 1, fails=1, titles=(b,), start=1) + runs("s", 3, start=2)
+    c = compare(base, runs("s", 5))
+    assert {r.signature: (r.baseline, r.patched) for r in c.rows}[ANY_FAILURE] == (2, 0)
+    assert c.verdict == NO_CHANGE and not c.fixed
 
 
 def test_oracle_failures_compare_by_oracle_name():

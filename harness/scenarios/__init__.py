@@ -49,6 +49,9 @@ class Scenario:
     args: tuple[str, ...]  # the harness appends --duration D --seed S itself
     needs: tuple[str, ...]  # kconfig symbols that must be =y or =m
     duration: int  # default seconds of stress (<= MAX_DURATION)
+    # Fewest seconds in which ``minimum`` is reachable with 2 guests on 2 cores;
+    # verify never cuts a run below it to fit its budget (0: verify's own floor).
+    shortest: int = 0
     scratch_disk_mb: int = 0  # >0: the VM gets a blank virtio disk /dev/vdb of this size
     setup: tuple[str, ...] = ()  # shell lines run in the guest (as root) before the program
     teardown: tuple[str, ...] = ()  # run after, even on failure; their failures are only logged

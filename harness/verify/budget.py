@@ -121,11 +121,15 @@ def choose(
 
 
 def _fitting_durations(scenarios: list, runs: int, workers: int, cores: int, budget_seconds: float) -> dict[str, int]:
-    """The scenarios' own durations, capped at the longest cap (>= DURATION_FLOOR) that fits."""
+    """The scenarios' own durations, capped at the longest cap (>= DURATION_FLOOR) that fits;
+    a scenario is never cut below its ``shortest`` (what its coverage minimums need)."""
     own = {s.name: int(s.duration) for s in scenarios}
-    longest = max(own.values(), default=DURATION_FLOOR)
-    for cap in range(longest, DURATION_FLOOR - 1, -5):
-        capped = {name: min(d, cap) for name, d in own.items()}
-        if estimate(capped, runs, workers, cores) <= budget_seconds * SAFETY:
-            return capped
-    return {name: min(d, DURATION_FLOOR) for name, d in own.items()}
+    floor = {s.name: min(own[s.name], max(DURATION_FLOOR, int(getattr(s, "shortest", 0) or 0))) for s in scenarios}
+
+    def capped(cap: int) -> dict[str, int]:
+        return {name: max(floor[name], min(d, cap)) for name, d in own.items()}
+
+    for cap in range(max(own.values(), default=DURATION_FLOOR), DURATION_FLOOR - 1, -5):
+        if estimate(capped(cap), runs, workers, cores) <= budget_seconds * SAFETY:
+            return capped(cap)
+    return capped(DURATION_FLOOR)

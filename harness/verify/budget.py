@@ -124,7 +124,7 @@ def _fitting_durations(scenarios: list, runs: int, workers: int, cores: int, bud
     """The scenarios' own durations, capped at the longest cap (>= DURATION_FLOOR) that fits;
     a scenario is never cut below its ``shortest`` (what its coverage minimums need)."""
     own = {s.name: int(s.duration) for s in scenarios}
-    floor = {s.name: min(own[s.name], max(DURATION_FLOOR, int(getattr(s, "shortest", 0) or 0))) for s in scenarios}
+    floor = {s.name: min(own[s.name], max(DURATION_FLOOR, s.shortest)) for s in scenarios}
 
     def capped(cap: int) -> dict[str, int]:
         return {name: max(floor[name], min(d, cap)) for name, d in own.items()}

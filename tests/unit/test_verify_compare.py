@@ -199,8 +199,8 @@ def test_skipped_scenarios_are_not_compared_or_errors():
 
 
 class Sc:
-    def __init__(self, name, duration):
-        self.name, self.duration = name, duration
+    def __init__(self, name, duration, shortest=0):
+        self.name, self.duration, self.shortest = name, duration, shortest
 
 
 def test_default_sizing_fits_the_30_minute_budget_on_two_cores():
@@ -220,8 +220,7 @@ def test_default_sizing_fits_the_30_minute_budget_on_two_cores():
     assert 30 <= mixed.durations["mid"] <= 60 and mixed.durations["mid"] <= mixed.durations["long"] < 120
     assert mixed.runs >= 5 and mixed.estimate_seconds <= 30 * 60 * 0.9
     # A scenario whose coverage needs 60 s (umount-check's three filesystems) keeps them.
-    slow = Sc("umount", 90)
-    slow.shortest = 60
+    slow = Sc("umount", 90, shortest=60)
     cut = choose([Sc(f"s{i}", 90) for i in range(5)] + [slow], cores=2, workers=2)
     assert cut.durations["umount"] == 60 and cut.durations["s0"] == 30
     # --runs given: durations still fit the budget for that many runs.

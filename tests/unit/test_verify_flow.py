@@ -39,8 +39,8 @@ exit 1;
 
 
 class Sc:
-    def __init__(self, name, duration=120):
-        self.name, self.duration = name, duration
+    def __init__(self, name, duration=120, shortest=0):
+        self.name, self.duration, self.shortest = name, duration, shortest
 
 
 SCENARIOS = [Sc("eventfs-lookup-race"), Sc("umount-check", 60)]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from harness import analysis
+from harness import analysis, starvation
 from harness.errors import BootError, GuestLost, HarnessError, InfraError
 from harness.kbuild import Kernel
 from harness.paths import GUEST
@@ -167,6 +167,7 @@ def _detection(reports, console: bytes, out: _Outcome, counters: dict | None) ->
 def _judge(result: RunResult, sc: Scenario, vm: VM, spec: RunSpec, out: _Outcome) -> None:
     console = vm.console_log.read_bytes() if vm.console_log.exists() else b""
     reports = analysis.analyze(console, spec.suppressions or None)
+    reports, result.set_aside = starvation.split(reports, console, vm.vcpu_samples)
     result.titles = [r.title for r in reports]
     if reports:
         result.report = reports[0].text
@@ -204,3 +205,5 @@ def _judge(result: RunResult, sc: Scenario, vm: VM, spec: RunSpec, out: _Outcome
             result.report = "\n".join(result.oracle_failures) or vm.console_tail(60)
     else:
         result.verdict, result.message = PASS, "ok"
+    if result.set_aside:
+        result.message += f" ({len(result.set_aside)} report(s) set aside: {result.set_aside[0]})"

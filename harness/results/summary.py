@@ -25,6 +25,11 @@ def summary_table(results: list[RunResult], width: int = 100) -> str:
             for t in (r.titles or ([r.message] if r.verdict != PASS else [])) + [f"oracle: {o}" for o in r.oracle_failures]:
                 if t not in titles:
                     titles.append(t)
+            # Not counted, but never hidden.
+            for t in r.set_aside:
+                t = "set aside: " + t.split(": vCPU")[0]
+                if t not in titles:
+                    titles.append(t)
         seconds = sum(r.duration for r in rs)
         rows.append((name, runs, verdict, "; ".join(titles) or "-", f"{seconds:.0f}s"))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]

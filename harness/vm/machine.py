@@ -17,6 +17,7 @@ from typing import Callable
 from harness import proc
 from harness.errors import BootError, GuestLost, InfraError
 from harness.vm.qemu import Accel, QemuConfig, detect_accel, free_port, qemu_argv
+from harness.vm.vcpu import Ledger, Sample
 from harness.vm.ssh import CommandResult, SSHClient
 
 Progress = Callable[[str], None]
@@ -72,6 +73,9 @@ class VM:
         self.accel: Accel | None = None
         self.port = 0
         self.boot_seconds = 0.0
+        self._ledger: Ledger | None = None
+        # What the vCPU threads got from the host, kept after stop() for the judging.
+        self.vcpu_samples: list[Sample] = []
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -135,6 +139,8 @@ class VM:
             if self._proc.poll() is not None and b"hostfwd" in self.qemu_log.read_bytes():
                 continue  # lost the port race to another VM; take another port
             break
+        self._ledger = Ledger(self._proc.pid, self.console_log, self.workdir / "vcpu.tsv").start()
+        self.vcpu_samples = self._ledger.samples
         self._wait_ready(accel, t0)
         self._ssh = SSHClient("127.0.0.1", self.port, self.ssh_key, self.user)
         self._ssh.connect(time.monotonic() + 60, alive=self.alive)
@@ -175,6 +181,9 @@ class VM:
             proc.kill_group(self._proc, grace=1.0)
             _LIVE.discard(self._proc)
             self._proc = None
+        if self._ledger is not None:
+            self._ledger.stop()
+            self._ledger = None
 
     # -- state ---------------------------------------------------------------
 

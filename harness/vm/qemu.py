@@ -102,6 +102,8 @@ def qemu_argv(cfg: QemuConfig) -> list[str]:
         cfg.qemu,
         "-nodefaults",
         "-no-user-config",
+        # Thread names "CPU <n>/TCG": the vCPU ledger (vcpu.py) finds them by name.
+        "-name", "harness,debug-threads=on",
         "-display", "none",
         "-no-reboot",  # a guest that panics or reboots is over; never loop
         # q35, not pc: on pc, ACPI's PCI interrupt-link setup (LNKx _SRS) costs ~10 s

@@ -53,6 +53,7 @@ class Script:
     lose: bool = False  # the program run loses the connection
     qemu_status: int | None = None  # QEMU's exit status when lost
     boot_error: bool = False
+    vcpu_samples: list = None  # the host's vCPU ledger (harness.vm.vcpu.Sample)
 
 
 class FakeProc:
@@ -72,6 +73,7 @@ class FakeVM:
         self.console_log = self.workdir / "console.log"
         self.boot_seconds = 1.0
         self._proc = FakeProc(None)
+        self.vcpu_samples = self.script.vcpu_samples or []
 
     def __enter__(self):
         if self.script.boot_error:
@@ -185,3 +187,25 @@ def test_missing_kconfig_is_a_skip_naming_the_symbol(go):
 def test_boot_failure_is_a_boot_error(go):
     r = go(Script(boot_error=True))
     assert r.verdict == "ERROR" and r.error_kind == "boot"
+
+
+def test_soft_lockup_of_a_starved_vcpu_passes_with_the_report_set_aside(go):
+    from harness import starvation
+    from harness.vm.vcpu import Sample
+
+    lockup = (Path(__file__).parent.parent / "data" / "consoles" / "starved-soft-lockup.log").read_text()
+    console = Script().console + lockup
+    start = console.encode().index(b"[   66.063573]")
+    # The host gave vCPU 0 nothing for the 6 s before the report came out.
+    samples = [Sample(float(t), start if t < 30 else len(console), {0: min(t, 24) * 0.5, 1: t * 0.5})
+               for t in range(32)]
+    r = go(Script(console=console, stdout=counters(), vcpu_samples=samples))
+    assert r.verdict == "PASS" and r.titles == []
+    assert r.set_aside == ["BUG: soft lockup in inotify_read: vCPU 0 ran 0.0 s of the 5.0 s before the report "
+                           "(reported stuck for 5s): the host starved it"]
+    assert r.message.startswith("ok (1 report(s) set aside: BUG: soft lockup in inotify_read")
+    # The same report with the vCPU busy all along is the kernel's: FAIL.
+    busy = [replace(s, cpu={0: s.t * 0.5, 1: s.t * 0.5}) for s in samples]
+    r = go(Script(console=console, stdout=counters(), vcpu_samples=busy))
+    assert r.verdict == "FAIL" and r.titles == ["BUG: soft lockup in inotify_read"] and r.set_aside == []
+    assert starvation.STARVED_SHARE < 0.5

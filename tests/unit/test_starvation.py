@@ -1,0 +1,113 @@
+"""Soft lockups of a starved vCPU are set aside; real ones are kept."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harness import analysis, starvation
+from harness.vm import vcpu
+from harness.vm.vcpu import Sample
+
+DATA = Path(__file__).parent.parent / "data" / "consoles"
+
+
+def ledger(console: bytes, start_line: int, rate_before: float, rate_stuck: float, stuck_s: float = 5.0):
+    """Samples every 0.5 s: vCPU 0 runs at ``rate_before`` for 20 s, then at
+    ``rate_stuck`` for ``stuck_s``; the report's bytes are out after that."""
+    offset = starvation.line_offset(console, start_line)
+    samples, cpu, t = [], 0.0, 100.0
+    while t < 100.0 + 20 + stuck_s + 2:
+        in_lockup = 120.0 <= t < 120.0 + stuck_s
+        size = offset if t < 120.0 + stuck_s else len(console)
+        samples.append(Sample(t, size, {0: cpu, 1: cpu}))
+        cpu += 0.5 * (rate_stuck if in_lockup else rate_before)
+        t += 0.5
+    return samples
+
+
+@pytest.fixture(scope="module")
+def starved_console():
+    data = (DATA / "starved-soft-lockup.log").read_bytes()
+    reports = analysis.analyze(data)
+    assert [r.title for r in reports] == ["BUG: soft lockup in inotify_read"]
+    return data, reports
+
+
+def test_lockup_of_a_vcpu_the_host_did_not_run_is_set_aside(starved_console):
+    data, reports = starved_console
+    kept, aside = starvation.split(reports, data, ledger(data, reports[0].start_line, 0.5, 0.0))
+    assert kept == []
+    assert len(aside) == 1 and aside[0].startswith("BUG: soft lockup in inotify_read: vCPU 0 ran 0.2 s of the 5.0 s")
+    assert "the host starved it" in aside[0]
+
+
+def test_lockup_of_a_vcpu_that_kept_its_share_is_kept(starved_console):
+    # Two guests on two cores: a CPU really stuck in the kernel still gets half a core.
+    data, reports = starved_console
+    kept, aside = starvation.split(reports, data, ledger(data, reports[0].start_line, 0.5, 0.45))
+    assert kept == reports and aside == []
+
+
+def test_lockup_is_kept_without_a_ledger_or_before_its_first_sample(starved_console):
+    data, reports = starved_console
+    assert starvation.split(reports, data, [])[0] == reports
+    late = [Sample(200.0 + i, len(data), {0: 0.0}) for i in range(10)]  # report out before sampling began
+    assert starvation.split(reports, data, late)[0] == reports
+
+
+def test_other_reports_are_never_judged_by_the_ledger():
+    data = (DATA / "eventfs-file-uaf.log").read_bytes()
+    reports = analysis.analyze(data)
+    idle = [Sample(float(i), 0, {0: 0.0, 1: 0.0}) for i in range(60)]
+    assert starvation.split(reports, data, idle) == (reports, [])
+
+
+def test_cpu_before_windows_end_before_the_report_is_out():
+    s = [Sample(float(t), 0 if t < 10 else 100, {0: float(t)}) for t in range(20)]
+    # The byte at offset 50 came out between t=9 and t=10: the window ends at 9.
+    assert vcpu.cpu_before(s, 0, 50, 4.0) == (4.0, 4.0)
+    assert vcpu.cpu_before(s, 0, 50, 3.5) == (4.0, 4.0)  # starts at a sample at least that far back
+    assert vcpu.cpu_before(s, 1, 50, 4.0) is None  # no such vCPU
+    assert vcpu.cpu_before(s, 0, 50, 30.0) is None  # before the first sample
+
+
+def test_line_offset():
+    c = b"a\nbb\nccc\n"
+    assert [starvation.line_offset(c, n) for n in (1, 2, 3, 4, 9)] == [0, 2, 5, 9, 9]
+
+
+def test_ledger_reads_a_live_processes_named_threads(tmp_path):
+    """A real process whose threads are named like QEMU's vCPU threads."""
+    code = (
+        "import threading, time, ctypes\n"
+        "libc = ctypes.CDLL(None)\n"
+        "def spin(n):\n"
+        "    libc.prctl(15, f'CPU {n}/TCG'.encode())\n"
+        "    end = time.time() + 30\n"
+        "    while time.time() < end: pass\n"
+        "for n in range(2): threading.Thread(target=spin, args=(n,), daemon=True).start()\n"
+        "time.sleep(30)\n"
+    )
+    p = subprocess.Popen([sys.executable, "-c", code])
+    console = tmp_path / "console.log"
+    console.write_bytes(b"x" * 10)
+    led = vcpu.Ledger(p.pid, console, tmp_path / "vcpu.tsv", period=0.1)
+    try:
+        led.start()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not (led.samples and len(led.samples[-1].cpu) == 2
+                                                   and led.samples[-1].cpu[0] > 0.2):
+            time.sleep(0.1)
+    finally:
+        led.stop()
+        p.kill()
+        p.wait()
+    last = led.samples[-1]
+    assert sorted(last.cpu) == [0, 1] and last.cpu[0] > 0.2 and last.console_bytes == 10
+    rows = (tmp_path / "vcpu.tsv").read_text().splitlines()
+    assert rows[0].startswith("#") and len(rows) == len(led.samples) + 1 and "0=" in rows[-1]
+    assert os.path.exists(tmp_path / "vcpu.tsv")

@@ -2,6 +2,10 @@
 
     harness analyze [--json] [--vmlinux PATH] [--suppressions FILE] LOG...
 
+A ``vcpu.tsv`` beside a LOG (the harness's own runs) is the host's record of
+its vCPUs: soft lockups of a vCPU the host starved are marked "set aside",
+as the run's verdict did.
+
 With ``--json``, one line per LOG, in order:
 ``{"file": LOG, "reports": [{"title", "type", "corrupted", "frames", "start_line", "end_line", ...}]}``.
 Without it, a readable listing. Exit 0 whether or not reports were found;
@@ -50,6 +54,23 @@ def _check_inputs(args: argparse.Namespace) -> None:
         raise UserError(f"--vmlinux {args.vmlinux}: no such file (expected the build's vmlinux)")
 
 
+def _set_aside(log: Path, reports) -> dict[int, str]:
+    """Report index -> why the host, not the kernel, caused it (from vcpu.tsv)."""
+    from harness import starvation
+    from harness.vm import vcpu
+
+    tsv = log.parent / "vcpu.tsv"
+    if not reports or not tsv.is_file():
+        return {}
+    try:
+        samples = vcpu.load(tsv)
+    except (OSError, ValueError) as e:
+        raise UserError(f"cannot read {tsv}: {e}") from e
+    console = log.read_bytes()
+    found = {i: starvation.starved(r, console, samples) for i, r in enumerate(reports)}
+    return {i: why for i, why in found.items() if why}
+
+
 def run(args: argparse.Namespace) -> int:
     from harness.analysis import analyze_file, load_suppressions
 
@@ -57,17 +78,20 @@ def run(args: argparse.Namespace) -> int:
     suppressions = load_suppressions(args.suppressions) if args.suppressions else None
     for log in args.logs:
         reports = analyze_file(log, suppressions, args.vmlinux, include_suppressed=args.all)
+        aside = _set_aside(Path(log), reports)
         if args.json:
-            line = {"file": log, "reports": [r.to_dict() for r in reports]}
+            line = {"file": log, "reports": [dict(r.to_dict(), set_aside=aside.get(i, "")) for i, r in enumerate(reports)]}
             print(json.dumps(line, ensure_ascii=False), flush=True)
             continue
         print(f"{log}: {len(reports)} report{'s' if len(reports) != 1 else ''}")
-        for r in reports:
+        for i, r in enumerate(reports):
             flags = [r.type or "?"]
             if r.corrupted:
                 flags.append(f"corrupted: {r.corrupted_reason}")
             if r.suppressed:
                 flags.append("suppressed")
+            if i in aside:
+                flags.append(f"set aside: {aside[i]}")
             print(f"  lines {r.start_line}-{r.end_line}: {r.title}  [{'; '.join(flags)}]")
             frames = [str(f) for f in r.symbolized] if r.symbolized else r.frames
             for f in frames[:8]:

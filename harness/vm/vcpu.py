@@ -105,6 +105,17 @@ class Ledger:
             f.write(f"{s.t:.2f}\t{size}\t" + " ".join(f"{k}={v:.2f}" for k, v in sorted(cpu.items())) + "\n")
 
 
+def load(tsv: Path) -> list[Sample]:
+    """The samples a Ledger wrote to ``tsv`` (a run's ``vcpu.tsv``)."""
+    samples = []
+    for line in tsv.read_text().splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        t, size, cpus = line.split("\t")
+        samples.append(Sample(float(t), int(size), {int(k): float(v) for k, v in (c.split("=") for c in cpus.split())}))
+    return samples
+
+
 def cpu_before(samples: list[Sample], vcpu: int, offset: int, seconds: float) -> tuple[float, float] | None:
     """(CPU seconds, window seconds) vCPU ``vcpu`` got in the ``seconds`` (or a
     little more) before console byte ``offset`` was written.

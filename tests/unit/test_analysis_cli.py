@@ -76,3 +76,24 @@ def test_missing_vmlinux_is_a_user_error(tmp_path, capsys):
     log.write_text(PICK_LINK_NULL)
     assert main(["analyze", "--vmlinux", str(tmp_path / "vmlinux"), str(log)]) == 2
     assert "vmlinux" in capsys.readouterr().err
+
+
+def test_lockup_of_a_starved_vcpu_is_marked_set_aside_from_vcpu_tsv(tmp_path, capsys):
+    from pathlib import Path
+
+    data = (Path(__file__).parent.parent / "data" / "consoles" / "starved-soft-lockup.log").read_bytes()
+    log = tmp_path / "console.log"
+    log.write_bytes(data)
+    start = data.index(b"[   66.063573]")
+    rows = ["# host_monotonic_s\tconsole_bytes\tvcpu=cpu_seconds ..."]
+    for t in range(32):  # vCPU 0 gets nothing from t=24 until the report is out at t=30
+        rows.append(f"{t}.00\t{start if t < 30 else len(data)}\t0={min(t, 24) * 0.5:.2f} 1={t * 0.5:.2f}")
+    (tmp_path / "vcpu.tsv").write_text("\n".join(rows) + "\n")
+    assert main(["analyze", "--json", str(log)]) == 0
+    (r,) = json.loads(capsys.readouterr().out)["reports"]
+    assert r["title"] == "BUG: soft lockup in inotify_read" and "the host starved it" in r["set_aside"]
+    assert main(["analyze", str(log)]) == 0
+    assert "set aside: vCPU 0 ran 0.0 s of the 5.0 s" in capsys.readouterr().out
+    (tmp_path / "vcpu.tsv").unlink()  # without the host's record, the report stands
+    assert main(["analyze", "--json", str(log)]) == 0
+    assert json.loads(capsys.readouterr().out)["reports"][0]["set_aside"] == ""

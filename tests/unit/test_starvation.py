@@ -1,6 +1,5 @@
 """Soft lockups of a starved vCPU are set aside; real ones are kept."""
 
-import os
 import subprocess
 import sys
 import time
@@ -110,4 +109,6 @@ def test_ledger_reads_a_live_processes_named_threads(tmp_path):
     assert sorted(last.cpu) == [0, 1] and last.cpu[0] > 0.2 and last.console_bytes == 10
     rows = (tmp_path / "vcpu.tsv").read_text().splitlines()
     assert rows[0].startswith("#") and len(rows) == len(led.samples) + 1 and "0=" in rows[-1]
-    assert os.path.exists(tmp_path / "vcpu.tsv")
+    back = vcpu.load(tmp_path / "vcpu.tsv")  # what `harness analyze` reads beside a console
+    assert len(back) == len(led.samples) and back[-1].console_bytes == 10
+    assert abs(back[-1].cpu[0] - last.cpu[0]) < 0.01

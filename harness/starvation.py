@@ -44,11 +44,14 @@ def starved(report: Report, console: bytes, samples: list[Sample]) -> str | None
     got = cpu_before(samples, vcpu, line_offset(console, report.start_line), stuck)
     if got is None:
         return None
-    cpu, window = got
+    cpu, window, waited = got
     if cpu >= STARVED_SHARE * window:
         return None
+    # The run-queue wait says how: runnable but given no host CPU (else QEMU
+    # itself held the vCPU thread, e.g. on its big lock).
+    how = f", waited {waited:.1f} s for a host CPU" if waited is not None else ""
     return (
-        f"vCPU {vcpu} ran {cpu:.1f} s of the {window:.1f} s before the report "
+        f"vCPU {vcpu} ran {cpu:.1f} s of the {window:.1f} s before the report{how} "
         f"(reported stuck for {stuck}s): the host starved it"
     )
 

@@ -31,28 +31,41 @@ class Sample:
     t: float  # host monotonic seconds
     console_bytes: int
     cpu: dict[int, float] = field(hash=False)  # vCPU index -> CPU seconds so far
+    # vCPU index -> seconds it has waited, runnable, for a host CPU (schedstat)
+    wait: dict[int, float] = field(default_factory=dict, hash=False)
 
 
-def read_vcpus(pid: int) -> dict[int, float]:
-    """CPU seconds (user + system) of each vCPU thread of QEMU ``pid``; {} if gone."""
+def read_vcpus(pid: int) -> tuple[dict[int, float], dict[int, float]]:
+    """(CPU seconds, run-queue wait seconds) of each vCPU thread of QEMU
+    ``pid``; empty if it is gone. The wait is missing on kernels without
+    /proc/.../schedstat, and the CPU time then comes from stat's ticks."""
     out: dict[int, float] = {}
+    wait: dict[int, float] = {}
     try:
         tids = os.listdir(f"/proc/{pid}/task")
     except OSError:
-        return out
+        return out, wait
     for tid in tids:
         try:
             comm = Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip()
             m = _THREAD.match(comm)
             if m is None:
                 continue
+            n = int(m.group(1))
+            try:
+                # Nanoseconds on a CPU, nanoseconds waiting on a run queue, time slices.
+                ran, waited, _ = Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()
+                out[n], wait[n] = int(ran) / 1e9, int(waited) / 1e9
+                continue
+            except (OSError, ValueError):
+                pass
             stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
         except OSError:
             continue
         # Fields after "(comm)": state is the 3rd field, utime the 14th, stime the 15th.
         rest = stat.rsplit(")", 1)[1].split()
-        out[int(m.group(1))] = (int(rest[11]) + int(rest[12])) / _TICK
-    return out
+        out[n] = (int(rest[11]) + int(rest[12])) / _TICK
+    return out, wait
 
 
 class Ledger:
@@ -80,11 +93,11 @@ class Ledger:
         f = open(self.tsv, "w", buffering=1) if self.tsv is not None else None
         try:
             if f is not None:
-                f.write("# host_monotonic_s\tconsole_bytes\tvcpu=cpu_seconds ...\n")
+                f.write("# host_monotonic_s\tconsole_bytes\tvcpu=cpu_seconds[/runqueue_wait_seconds] ...\n")
             while True:
-                cpu = read_vcpus(self.pid)
+                cpu, wait = read_vcpus(self.pid)
                 if cpu:
-                    self._record(cpu, f)
+                    self._record(cpu, wait, f)
                 elif not os.path.exists(f"/proc/{self.pid}"):
                     return
                 # else: QEMU has not started its vCPU threads yet
@@ -94,15 +107,16 @@ class Ledger:
             if f is not None:
                 f.close()
 
-    def _record(self, cpu: dict[int, float], f) -> None:
+    def _record(self, cpu: dict[int, float], wait: dict[int, float], f) -> None:
         try:
             size = self.console_log.stat().st_size
         except OSError:
             size = 0
-        s = Sample(time.monotonic(), size, cpu)
+        s = Sample(time.monotonic(), size, cpu, wait)
         self.samples.append(s)
         if f is not None:
-            f.write(f"{s.t:.2f}\t{size}\t" + " ".join(f"{k}={v:.2f}" for k, v in sorted(cpu.items())) + "\n")
+            cells = (f"{k}={v:.3f}" + (f"/{wait[k]:.3f}" if k in wait else "") for k, v in sorted(cpu.items()))
+            f.write(f"{s.t:.2f}\t{size}\t" + " ".join(cells) + "\n")
 
 
 def load(tsv: Path) -> list[Sample]:
@@ -111,14 +125,22 @@ def load(tsv: Path) -> list[Sample]:
     for line in tsv.read_text().splitlines():
         if line.startswith("#") or not line.strip():
             continue
-        t, size, cpus = line.split("\t")
-        samples.append(Sample(float(t), int(size), {int(k): float(v) for k, v in (c.split("=") for c in cpus.split())}))
+        t, size, cells = line.split("\t")
+        cpu, wait = {}, {}
+        for cell in cells.split():
+            k, v = cell.split("=")
+            ran, _, waited = v.partition("/")
+            cpu[int(k)] = float(ran)
+            if waited:
+                wait[int(k)] = float(waited)
+        samples.append(Sample(float(t), int(size), cpu, wait))
     return samples
 
 
-def cpu_before(samples: list[Sample], vcpu: int, offset: int, seconds: float) -> tuple[float, float] | None:
-    """(CPU seconds, window seconds) vCPU ``vcpu`` got in the ``seconds`` (or a
-    little more) before console byte ``offset`` was written.
+def cpu_before(samples: list[Sample], vcpu: int, offset: int, seconds: float) -> tuple[float, float, float | None] | None:
+    """(CPU seconds, window seconds, run-queue wait seconds or None) of vCPU
+    ``vcpu`` in the ``seconds`` (or a little more) before console byte
+    ``offset`` was written.
 
     The window ends at the last sample taken before that byte was out, so it
     never includes the vCPU running to print the report itself, and starts at
@@ -136,4 +158,5 @@ def cpu_before(samples: list[Sample], vcpu: int, offset: int, seconds: float) ->
     a, b = samples[start], samples[end]
     if vcpu not in a.cpu or vcpu not in b.cpu:
         return None
-    return b.cpu[vcpu] - a.cpu[vcpu], b.t - a.t
+    waited = b.wait[vcpu] - a.wait[vcpu] if vcpu in a.wait and vcpu in b.wait else None
+    return b.cpu[vcpu] - a.cpu[vcpu], b.t - a.t, waited

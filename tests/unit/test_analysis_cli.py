@@ -85,7 +85,7 @@ def test_lockup_of_a_starved_vcpu_is_marked_set_aside_from_vcpu_tsv(tmp_path, ca
     log = tmp_path / "console.log"
     log.write_bytes(data)
     start = data.index(b"[   66.063573]")
-    rows = ["# host_monotonic_s\tconsole_bytes\tvcpu=cpu_seconds ..."]
+    rows = ["# host_monotonic_s\tconsole_bytes\tvcpu=cpu_seconds[/runqueue_wait_seconds] ..."]
     for t in range(32):  # vCPU 0 gets nothing from t=24 until the report is out at t=30
         rows.append(f"{t}.00\t{start if t < 30 else len(data)}\t0={min(t, 24) * 0.5:.2f} 1={t * 0.5:.2f}")
     (tmp_path / "vcpu.tsv").write_text("\n".join(rows) + "\n")

@@ -68,8 +68,8 @@ def test_other_reports_are_never_judged_by_the_ledger():
 def test_cpu_before_windows_end_before_the_report_is_out():
     s = [Sample(float(t), 0 if t < 10 else 100, {0: float(t)}) for t in range(20)]
     # The byte at offset 50 came out between t=9 and t=10: the window ends at 9.
-    assert vcpu.cpu_before(s, 0, 50, 4.0) == (4.0, 4.0)
-    assert vcpu.cpu_before(s, 0, 50, 3.5) == (4.0, 4.0)  # starts at a sample at least that far back
+    assert vcpu.cpu_before(s, 0, 50, 4.0) == (4.0, 4.0, None)
+    assert vcpu.cpu_before(s, 0, 50, 3.5) == (4.0, 4.0, None)  # starts at a sample at least that far back
     assert vcpu.cpu_before(s, 1, 50, 4.0) is None  # no such vCPU
     assert vcpu.cpu_before(s, 0, 50, 30.0) is None  # before the first sample
 
@@ -107,8 +107,23 @@ def test_ledger_reads_a_live_processes_named_threads(tmp_path):
         p.wait()
     last = led.samples[-1]
     assert sorted(last.cpu) == [0, 1] and last.cpu[0] > 0.2 and last.console_bytes == 10
+    assert sorted(last.wait) == [0, 1]  # schedstat: Debian's kernels have it
     rows = (tmp_path / "vcpu.tsv").read_text().splitlines()
     assert rows[0].startswith("#") and len(rows) == len(led.samples) + 1 and "0=" in rows[-1]
     back = vcpu.load(tmp_path / "vcpu.tsv")  # what `harness analyze` reads beside a console
     assert len(back) == len(led.samples) and back[-1].console_bytes == 10
-    assert abs(back[-1].cpu[0] - last.cpu[0]) < 0.01
+    assert abs(back[-1].cpu[0] - last.cpu[0]) < 0.01 and abs(back[-1].wait[1] - last.wait[1]) < 0.01
+
+
+def test_the_run_queue_wait_is_named_when_the_ledger_has_it(starved_console, tmp_path):
+    data, reports = starved_console
+    offset = starvation.line_offset(data, reports[0].start_line)
+    (tmp_path / "vcpu.tsv").write_text(
+        "# header\n"
+        + "".join(f"{t}.0\t{offset if t < 10 else len(data)}\t0={min(t, 3) * 0.5:.3f}/{max(0, t - 3) * 0.9:.3f} 1={t}\n"
+                  for t in range(12))
+    )
+    samples = vcpu.load(tmp_path / "vcpu.tsv")  # vCPU 1 has no wait column (a kernel without schedstat)
+    assert samples[5].wait == {0: 1.8} and samples[5].cpu == {0: 1.5, 1: 5.0}
+    _, aside = starvation.split(reports, data, samples)
+    assert "vCPU 0 ran 0.0 s of the 5.0 s before the report, waited 4.5 s for a host CPU" in aside[0]

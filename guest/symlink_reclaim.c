@@ -19,12 +19,15 @@
 #include <unistd.h>
 
 static const char *opt_dir;
-static long opt_links = 64, opt_mutators = 2, opt_drop_ms = 20, opt_cgroup_mem;
+static long opt_links = 64, opt_mutators = 2, opt_drop_ms = 20, opt_cgroup_mem, opt_long_targets = 1;
 static int opt_keep;
 
-#define NTARGETS 3
-static char *targets[NTARGETS];		/* "/", "tgt", and a long one past inline size */
+#define NTARGETS 4
+/* "/", "tgt", and one or two long ones past inline size: "././.../tgt" and,
+ * with --long-targets 2, "././.../tg2" of the same length. */
+static char *targets[NTARGETS];
 static struct stat target_st[NTARGETS];
+static int ntargets = 3;
 static int dirfd_;
 
 static struct {
@@ -33,7 +36,7 @@ static struct {
 } c;
 static struct lat walk_lat, cycle_lat, drop_lat;
 
-static int target_of(long i) { return (int)(i % NTARGETS); }
+static int target_of(long i) { return (int)(i % ntargets); }
 
 static void expect_dir(const struct stat *st, long i, const char *how)
 {
@@ -206,22 +209,31 @@ static void setup_dir(void)
 	dirfd_ = open(opt_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd_ < 0)
 		die_setup("cannot open --dir %s: %s", opt_dir, strerror(errno));
-	if (mkdirat(dirfd_, "tgt", 0755) && errno != EEXIST)
-		die_setup("cannot create %s/tgt: %s", opt_dir, strerror(errno));
-	/* Longer than any inline symlink area (XFS literal area, ext4 60 bytes). */
-	char *lng = malloc(700);
-	if (!lng)
-		die_setup("out of memory");
-	lng[0] = 0;
-	for (int k = 0; k < 340; k++)
-		strcat(lng, "./");
-	strcat(lng, "tgt");
+	ntargets = 2 + (int)opt_long_targets;
+	for (int t = 1; t < ntargets - 1; t++) {
+		const char *d = t == 1 ? "tgt" : "tg2";
+		if (mkdirat(dirfd_, d, 0755) && errno != EEXIST)
+			die_setup("cannot create %s/%s: %s", opt_dir, d, strerror(errno));
+	}
 	targets[0] = "/";
 	targets[1] = "tgt";
-	targets[2] = lng;
 	if (stat("/", &target_st[0]) || fstatat(dirfd_, "tgt", &target_st[1], 0))
 		die_setup("cannot stat the symlink targets: %s", strerror(errno));
-	target_st[2] = target_st[1];
+	/* Longer than any inline symlink area (XFS literal area, ext4 60 bytes).
+	 * Two long bodies differ only in their last byte: a walk that reads a
+	 * block reused for the other body mid-walk ends in the wrong directory. */
+	for (int t = 2; t < ntargets; t++) {
+		char *lng = malloc(700);
+		if (!lng)
+			die_setup("out of memory");
+		lng[0] = 0;
+		for (int k = 0; k < 340; k++)
+			strcat(lng, "./");
+		strcat(lng, t == 2 ? "tgt" : "tg2");
+		targets[t] = lng;
+		if (fstatat(dirfd_, t == 2 ? "tgt" : "tg2", &target_st[t], 0))
+			die_setup("cannot stat the symlink targets: %s", strerror(errno));
+	}
 	char name[32];
 	for (long i = 0; i < opt_links; i++) {
 		snprintf(name, sizeof(name), "f%ld", i);
@@ -250,8 +262,11 @@ static void final_check(void)
 		if (!opt_keep)
 			unlinkat(dirfd_, name, 0);
 	}
-	if (!opt_keep)
+	if (!opt_keep) {
 		unlinkat(dirfd_, "tgt", AT_REMOVEDIR);
+		if (ntargets > 3)
+			unlinkat(dirfd_, "tg2", AT_REMOVEDIR);
+	}
 }
 
 int main(int argc, char **argv)
@@ -266,6 +281,7 @@ int main(int argc, char **argv)
 		{ "mutators", OPT_INT, &opt_mutators, "threads turning symlinks into files and back (default 2)" },
 		{ "drop-ms", OPT_INT, &opt_drop_ms, "ms between drop_caches writes, 0 = none (default 20)" },
 		{ "cgroup-mem", OPT_SIZE, &opt_cgroup_mem, "run in a cgroup2 memory cgroup of this memory.max, e.g. 64M (default off)" },
+		{ "long-targets", OPT_INT, &opt_long_targets, "1 or 2 distinct long (block-stored) targets (default 1)" },
 		{ "keep", OPT_FLAG, &opt_keep, "leave the links in place at the end" },
 		{ NULL, 0, NULL, NULL },
 	};
@@ -278,6 +294,8 @@ int main(int argc, char **argv)
 		die_setup("--links must be 1..100000 and --mutators 0..links");
 	if (opt_drop_ms < 0)
 		die_setup("--drop-ms must not be negative");
+	if (opt_long_targets < 1 || opt_long_targets > 2)
+		die_setup("--long-targets must be 1 or 2");
 	setup_dir();
 	char fsbuf[32];
 	const char *fs = fs_type_name(opt_dir, fsbuf, sizeof(fsbuf));

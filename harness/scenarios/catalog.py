@@ -15,7 +15,7 @@ SCRATCH_MB = 512
 TRACING = ("CONFIG_FTRACE", "CONFIG_KPROBE_EVENTS")
 
 
-def _symlink_reclaim(name: str, fs: str, mkfs: str, description: str) -> Scenario:
+def _symlink_reclaim(name: str, fs: str, mkfs: str, description: str, extra: tuple[str, ...] = ()) -> Scenario:
     return Scenario(
         name=name,
         description=description,
@@ -23,7 +23,7 @@ def _symlink_reclaim(name: str, fs: str, mkfs: str, description: str) -> Scenari
         # Walkers default to 4 per CPU; the cgroup limit adds reclaim of our
         # own dentries and inodes on top of drop_caches.
         args=("--dir", f"{SCRATCH}/symlinks", "--links", "64", "--mutators", "2",
-              "--drop-ms", "20", "--cgroup-mem", "64M"),
+              "--drop-ms", "20", "--cgroup-mem", "64M", *extra),
         needs=("CONFIG_XFS_FS",) if fs == "xfs" else ("CONFIG_EXT4_FS",),
         duration=90,
         scratch_disk_mb=SCRATCH_MB,
@@ -73,6 +73,18 @@ SCENARIOS: tuple[Scenario, ...] = (
         "ext4",
         "mkfs.ext4 -F -q /dev/vdb",
         "control for symlink-reclaim on ext4 (no inode recycling within the RCU grace period)",
+    ),
+    # Not in the default plan: the experiment of findings/README.md. If an RCU
+    # walk can read an ext4 symlink block that is reused meanwhile, two long
+    # bodies that differ in their last byte turn the rare read of a zeroed
+    # block into a walk that ends in the other body's directory.
+    _symlink_reclaim(
+        "symlink-body-ext4",
+        "ext4",
+        "mkfs.ext4 -F -q /dev/vdb",
+        "finding (findings/README.md): symlink-reclaim-ext4 with two distinct long targets, so a symlink "
+        "block reused mid-walk shows as the wrong directory",
+        extra=("--long-targets", "2"),
     ),
     Scenario(
         name="negdentry-inotify",

@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if sizing.estimate_seconds > sizing.budget_seconds:
         _progress(f"verify: warning: {sizing.describe()}, over budget")
-    run_dir = Path(args.results) if args.results else results_dir() / f"verify-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    run_dir = Path(args.results).resolve() if args.results else results_dir() / f"verify-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
     req = Request(
         kernel=args.kernel,
         patches=[Path(p) for p in args.patch],

@@ -161,7 +161,8 @@ def _git_env(cwd: Path) -> dict[str, str]:
 
 
 def _split_mail(path: Path, index: int, workdir: Path) -> list[Patch]:
-    out_dir = workdir / f"{index:02d}-{path.name}.split"
+    # Absolute: git runs in workdir, where a relative -o would point elsewhere.
+    out_dir = (workdir / f"{index:02d}-{path.name}.split").resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
         r = proc.run(["git", "mailsplit", "-b", f"-o{out_dir}", path], cwd=workdir, env=_git_env(workdir),

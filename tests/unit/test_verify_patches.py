@@ -160,6 +160,15 @@ def test_mbox_series_in_one_file(git_tree, series, tmp_path):
     assert "line thirty" in (c.path / "fs" / "dcache.c").read_text()
 
 
+def test_mbox_with_a_relative_work_dir(git_tree, series, tmp_path, monkeypatch):
+    # `harness verify --results results/x`: the split went to a path relative
+    # to the directory git ran in, and the patch was blamed for it.
+    _, mbox = series
+    monkeypatch.chdir(tmp_path)
+    loaded = pm.load([mbox], Path("rel") / "split")
+    assert len(loaded) == 2 and loaded[1].label.startswith("series.mbox [2/2]")
+
+
 def test_plain_diff_on_non_git_tree_with_git_apply_and_patch(tmp_path):
     tree = make_tree(tmp_path / "user" / "plain")
     before = snapshot(tree)

@@ -28,6 +28,8 @@ static int opt_keep;
 static char *targets[NTARGETS];
 static struct stat target_st[NTARGETS];
 static int ntargets = 3;
+/* The directories the long bodies end in, one per --long-targets. */
+static const char *const long_dirs[] = { "tgt", "tg2" };
 static int dirfd_;
 
 static struct {
@@ -210,11 +212,9 @@ static void setup_dir(void)
 	if (dirfd_ < 0)
 		die_setup("cannot open --dir %s: %s", opt_dir, strerror(errno));
 	ntargets = 2 + (int)opt_long_targets;
-	for (int t = 1; t < ntargets - 1; t++) {
-		const char *d = t == 1 ? "tgt" : "tg2";
-		if (mkdirat(dirfd_, d, 0755) && errno != EEXIST)
-			die_setup("cannot create %s/%s: %s", opt_dir, d, strerror(errno));
-	}
+	for (long d = 0; d < opt_long_targets; d++)
+		if (mkdirat(dirfd_, long_dirs[d], 0755) && errno != EEXIST)
+			die_setup("cannot create %s/%s: %s", opt_dir, long_dirs[d], strerror(errno));
 	targets[0] = "/";
 	targets[1] = "tgt";
 	if (stat("/", &target_st[0]) || fstatat(dirfd_, "tgt", &target_st[1], 0))
@@ -229,9 +229,9 @@ static void setup_dir(void)
 		lng[0] = 0;
 		for (int k = 0; k < 340; k++)
 			strcat(lng, "./");
-		strcat(lng, t == 2 ? "tgt" : "tg2");
+		strcat(lng, long_dirs[t - 2]);
 		targets[t] = lng;
-		if (fstatat(dirfd_, t == 2 ? "tgt" : "tg2", &target_st[t], 0))
+		if (fstatat(dirfd_, long_dirs[t - 2], &target_st[t], 0))
 			die_setup("cannot stat the symlink targets: %s", strerror(errno));
 	}
 	char name[32];
@@ -262,11 +262,8 @@ static void final_check(void)
 		if (!opt_keep)
 			unlinkat(dirfd_, name, 0);
 	}
-	if (!opt_keep) {
-		unlinkat(dirfd_, "tgt", AT_REMOVEDIR);
-		if (ntargets > 3)
-			unlinkat(dirfd_, "tg2", AT_REMOVEDIR);
-	}
+	for (long d = 0; !opt_keep && d < opt_long_targets; d++)
+		unlinkat(dirfd_, long_dirs[d], AT_REMOVEDIR);
 }
 
 int main(int argc, char **argv)

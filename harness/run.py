@@ -167,7 +167,7 @@ def _detection(reports, console: bytes, out: _Outcome, counters: dict | None) ->
 def _judge(result: RunResult, sc: Scenario, vm: VM, spec: RunSpec, out: _Outcome) -> None:
     console = vm.console_log.read_bytes() if vm.console_log.exists() else b""
     reports = analysis.analyze(console, spec.suppressions or None)
-    reports, result.set_aside = starvation.split(reports, console, vm.vcpu_samples)
+    reports, result.set_aside = starvation.split(reports, vm.vcpu_samples)
     result.titles = [r.title for r in reports]
     if reports:
         result.report = reports[0].text

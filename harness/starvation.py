@@ -24,24 +24,13 @@ STARVED_SHARE = 0.25
 _LOCKUP = re.compile(r"soft lockup - CPU#(\d+) stuck for (\d+)s!")
 
 
-def line_offset(console: bytes, line_no: int) -> int:
-    """Byte offset where 1-based console line ``line_no`` starts."""
-    offset = 0
-    for _ in range(max(0, line_no - 1)):
-        nl = console.find(b"\n", offset)
-        if nl < 0:
-            return len(console)
-        offset = nl + 1
-    return offset
-
-
-def starved(report: Report, console: bytes, samples: list[Sample]) -> str | None:
+def starved(report: Report, samples: list[Sample]) -> str | None:
     """Why ``report`` is the host's doing (a sentence with the figures), or None."""
     m = _LOCKUP.search(report.text)
     if m is None or not samples:
         return None
     vcpu, stuck = int(m.group(1)), int(m.group(2))
-    got = cpu_before(samples, vcpu, line_offset(console, report.start_line), stuck)
+    got = cpu_before(samples, vcpu, report.start_offset, stuck)
     if got is None:
         return None
     cpu, window, waited = got
@@ -56,11 +45,11 @@ def starved(report: Report, console: bytes, samples: list[Sample]) -> str | None
     )
 
 
-def split(reports: list[Report], console: bytes, samples: list[Sample]) -> tuple[list[Report], list[str]]:
+def split(reports: list[Report], samples: list[Sample]) -> tuple[list[Report], list[str]]:
     """(reports the kernel owns, "title: why" for the ones set aside)."""
     kept, aside = [], []
     for r in reports:
-        why = starved(r, console, samples)
+        why = starved(r, samples)
         if why is None:
             kept.append(r)
         else:

@@ -9,7 +9,8 @@ Public API (other layers call only these):
   -> list[Report]`` the same, streamed from a file of any size in bounded
   memory; with ``vmlinux`` the reports' frames are symbolized.
 - ``Report``: title, type, corrupted, guilty_frame, frames, start_line,
-  end_line, text, alt_titles, corrupted_reason, suppressed, symbolized.
+  end_line, text, alt_titles, corrupted_reason, suppressed, symbolized,
+  start_offset (byte offset of the first line).
 - ``load_suppressions(path) -> list[re.Pattern]`` a YAML list of regexes.
 - ``guest_death_report(console_tail, reason) -> Report`` and
   ``guest_death_title(console_tail, reason) -> str``: what to call a guest that

@@ -7,7 +7,7 @@ its vCPUs: soft lockups of a vCPU the host starved are marked "set aside",
 as the run's verdict did.
 
 With ``--json``, one line per LOG, in order:
-``{"file": LOG, "reports": [{"title", "type", "corrupted", "frames", "start_line", "end_line", ...}]}``.
+``{"file": LOG, "reports": [{"title", "type", "corrupted", "frames", "start_line", "end_line", "start_offset", ...}]}``.
 Without it, a readable listing. Exit 0 whether or not reports were found;
 an unreadable LOG is a user error (exit 2) with one line naming it.
 """
@@ -66,8 +66,7 @@ def _set_aside(log: Path, reports) -> dict[int, str]:
         samples = vcpu.load(tsv)
     except (OSError, ValueError) as e:
         raise UserError(f"cannot read {tsv}: {e}") from e
-    console = log.read_bytes()
-    found = {i: starvation.starved(r, console, samples) for i, r in enumerate(reports)}
+    found = {i: starvation.starved(r, samples) for i, r in enumerate(reports)}
     return {i: why for i, why in found.items() if why}
 
 

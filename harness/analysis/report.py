@@ -35,6 +35,9 @@ class Report:
     corrupted_reason: str = ""
     suppressed: bool = False
     symbolized: list[SymFrame] = field(default_factory=list)
+    # Byte offset of the report's first line in the log: where a console
+    # ledger (harness.vm.vcpu) says when the report came out.
+    start_offset: int = 0
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -148,6 +148,7 @@ def scan(stream: BinaryIO, read: Reader) -> Iterator[Report]:
         if len(window) > 1 and _REPLAY in window[1].raw:
             continue  # a message cut short; printk prints it again in full next
         report, busy_until[line.context] = parse_window(window, oops)
+        report.start_offset = offset
         yield report
 
 

@@ -14,10 +14,9 @@ from harness.vm.vcpu import Sample
 DATA = Path(__file__).parent.parent / "data" / "consoles"
 
 
-def ledger(console: bytes, start_line: int, rate_before: float, rate_stuck: float, stuck_s: float = 5.0):
+def ledger(console: bytes, offset: int, rate_before: float, rate_stuck: float, stuck_s: float = 5.0):
     """Samples every 0.5 s: vCPU 0 runs at ``rate_before`` for 20 s, then at
-    ``rate_stuck`` for ``stuck_s``; the report's bytes are out after that."""
-    offset = starvation.line_offset(console, start_line)
+    ``rate_stuck`` for ``stuck_s``; the report's bytes (from ``offset``) are out after that."""
     samples, cpu, t = [], 0.0, 100.0
     while t < 100.0 + 20 + stuck_s + 2:
         in_lockup = 120.0 <= t < 120.0 + stuck_s
@@ -38,7 +37,7 @@ def starved_console():
 
 def test_lockup_of_a_vcpu_the_host_did_not_run_is_set_aside(starved_console):
     data, reports = starved_console
-    kept, aside = starvation.split(reports, data, ledger(data, reports[0].start_line, 0.5, 0.0))
+    kept, aside = starvation.split(reports, ledger(data, reports[0].start_offset, 0.5, 0.0))
     assert kept == []
     assert len(aside) == 1 and aside[0].startswith("BUG: soft lockup in inotify_read: vCPU 0 ran 0.2 s of the 5.0 s")
     assert "the host starved it" in aside[0]
@@ -47,22 +46,22 @@ def test_lockup_of_a_vcpu_the_host_did_not_run_is_set_aside(starved_console):
 def test_lockup_of_a_vcpu_that_kept_its_share_is_kept(starved_console):
     # Two guests on two cores: a CPU really stuck in the kernel still gets half a core.
     data, reports = starved_console
-    kept, aside = starvation.split(reports, data, ledger(data, reports[0].start_line, 0.5, 0.45))
+    kept, aside = starvation.split(reports, ledger(data, reports[0].start_offset, 0.5, 0.45))
     assert kept == reports and aside == []
 
 
 def test_lockup_is_kept_without_a_ledger_or_before_its_first_sample(starved_console):
     data, reports = starved_console
-    assert starvation.split(reports, data, [])[0] == reports
+    assert starvation.split(reports, [])[0] == reports
     late = [Sample(200.0 + i, len(data), {0: 0.0}) for i in range(10)]  # report out before sampling began
-    assert starvation.split(reports, data, late)[0] == reports
+    assert starvation.split(reports, late)[0] == reports
 
 
 def test_other_reports_are_never_judged_by_the_ledger():
     data = (DATA / "eventfs-file-uaf.log").read_bytes()
     reports = analysis.analyze(data)
     idle = [Sample(float(i), 0, {0: 0.0, 1: 0.0}) for i in range(60)]
-    assert starvation.split(reports, data, idle) == (reports, [])
+    assert starvation.split(reports, idle) == (reports, [])
 
 
 def test_cpu_before_windows_end_before_the_report_is_out():
@@ -74,9 +73,24 @@ def test_cpu_before_windows_end_before_the_report_is_out():
     assert vcpu.cpu_before(s, 0, 50, 30.0) is None  # before the first sample
 
 
-def test_line_offset():
-    c = b"a\nbb\nccc\n"
-    assert [starvation.line_offset(c, n) for n in (1, 2, 3, 4, 9)] == [0, 2, 5, 9, 9]
+@pytest.mark.parametrize("name", ["starved-soft-lockup.log", "fsnotify-rewalk-herd.log", "eventfs-file-uaf.log"])
+def test_a_reports_start_offset_is_where_its_first_line_starts(name, tmp_path, monkeypatch):
+    """The ledger is matched to the report by this offset: it must be the
+    byte where line ``start_line`` starts, from bytes and from a stream alike."""
+    import importlib
+
+    scan = importlib.import_module("harness.analysis.scan")  # the package exports a function of that name
+    data = (DATA / name).read_bytes()
+    reports = analysis.analyze(data)
+    assert reports
+    for r in reports:
+        assert data[: r.start_offset].count(b"\n") == r.start_line - 1
+        assert r.start_offset == 0 or data[r.start_offset - 1 : r.start_offset] == b"\n"
+    # Streamed in blocks smaller than the log, so offsets cross block bounds.
+    monkeypatch.setattr(scan, "BLOCK", 4096)
+    (tmp_path / "c.log").write_bytes(data)
+    streamed = analysis.analyze_file(tmp_path / "c.log")
+    assert [(r.title, r.start_offset) for r in streamed] == [(r.title, r.start_offset) for r in reports]
 
 
 def test_ledger_reads_a_live_processes_named_threads(tmp_path):
@@ -117,7 +131,7 @@ def test_ledger_reads_a_live_processes_named_threads(tmp_path):
 
 def test_the_run_queue_wait_is_named_when_the_ledger_has_it(starved_console, tmp_path):
     data, reports = starved_console
-    offset = starvation.line_offset(data, reports[0].start_line)
+    offset = reports[0].start_offset
     (tmp_path / "vcpu.tsv").write_text(
         "# header\n"
         + "".join(f"{t}.0\t{offset if t < 10 else len(data)}\t0={min(t, 3) * 0.5:.3f}/{max(0, t - 3) * 0.9:.3f} 1={t}\n"
@@ -125,5 +139,5 @@ def test_the_run_queue_wait_is_named_when_the_ledger_has_it(starved_console, tmp
     )
     samples = vcpu.load(tmp_path / "vcpu.tsv")  # vCPU 1 has no wait column (a kernel without schedstat)
     assert samples[5].wait == {0: 1.8} and samples[5].cpu == {0: 1.5, 1: 5.0}
-    _, aside = starvation.split(reports, data, samples)
+    _, aside = starvation.split(reports, samples)
     assert "vCPU 0 ran 0.0 s of the 5.0 s before the report, waited 4.5 s for a host CPU" in aside[0]

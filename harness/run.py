@@ -206,4 +206,5 @@ def _judge(result: RunResult, sc: Scenario, vm: VM, spec: RunSpec, out: _Outcome
     else:
         result.verdict, result.message = PASS, "ok"
     if result.set_aside:
-        result.message += f" ({len(result.set_aside)} report(s) set aside: {result.set_aside[0]})"
+        first = result.set_aside[0]
+        result.message += f" ({len(result.set_aside)} report(s) set aside: {first['title']}: {first['why']})"

@@ -45,13 +45,13 @@ def starved(report: Report, samples: list[Sample]) -> str | None:
     )
 
 
-def split(reports: list[Report], samples: list[Sample]) -> tuple[list[Report], list[str]]:
-    """(reports the kernel owns, "title: why" for the ones set aside)."""
+def split(reports: list[Report], samples: list[Sample]) -> tuple[list[Report], list[dict[str, str]]]:
+    """(reports the kernel owns, {"title", "why"} of each one set aside)."""
     kept, aside = [], []
     for r in reports:
         why = starved(r, samples)
         if why is None:
             kept.append(r)
         else:
-            aside.append(f"{r.title}: {why}")
+            aside.append({"title": r.title, "why": why})
     return kept, aside

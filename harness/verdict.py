@@ -52,8 +52,8 @@ class RunResult:
     kernel: str = ""
     seed: int = 0
     detection_s: float | None = None  # stress seconds until the first failure showed, for FAIL
-    # Reports not counted, each "title: why" (a soft lockup of a vCPU the host starved).
-    set_aside: list[str] = field(default_factory=list)
+    # Reports not counted, each {"title", "why"} (a soft lockup of a vCPU the host starved).
+    set_aside: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def signatures(self) -> list[str]:

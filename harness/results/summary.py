@@ -26,8 +26,8 @@ def summary_table(results: list[RunResult], width: int = 100) -> str:
                 if t not in titles:
                     titles.append(t)
             # Not counted, but never hidden.
-            for t in r.set_aside:
-                t = "set aside: " + t.split(": vCPU")[0]
+            for a in r.set_aside:
+                t = "set aside: " + a["title"]
                 if t not in titles:
                     titles.append(t)
         seconds = sum(r.duration for r in rs)

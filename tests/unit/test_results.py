@@ -64,6 +64,7 @@ def test_summary_table_lists_worst_verdict_and_titles():
 
 def test_summary_table_shows_set_aside_reports_on_a_passing_row():
     r = RunResult("negdentry-inotify", 0, PASS, message="ok (1 report(s) set aside: ...)",
-                  set_aside=["BUG: soft lockup in inotify_read: vCPU 0 ran 0.0 s of the 5.0 s ...: the host starved it"])
+                  set_aside=[{"title": "BUG: soft lockup in inotify_read",
+                              "why": "vCPU 0 ran 0.0 s of the 5.0 s ...: the host starved it"}])
     row = next(l for l in summary_table([r]).splitlines() if l.startswith("negdentry-inotify"))
     assert "PASS" in row and "set aside: BUG: soft lockup in inotify_read" in row and "vCPU" not in row

@@ -201,8 +201,10 @@ def test_soft_lockup_of_a_starved_vcpu_passes_with_the_report_set_aside(go):
                for t in range(32)]
     r = go(Script(console=console, stdout=counters(), vcpu_samples=samples))
     assert r.verdict == "PASS" and r.titles == []
-    assert r.set_aside == ["BUG: soft lockup in inotify_read: vCPU 0 ran 0.0 s of the 5.0 s before the report "
-                           "(reported stuck for 5s): the host starved it"]
+    assert r.set_aside == [{"title": "BUG: soft lockup in inotify_read",
+                            "why": "vCPU 0 ran 0.0 s of the 5.0 s before the report (reported stuck for 5s): "
+                                   "the host starved it"}]
+    assert json.loads(json.dumps(r.to_dict()))["set_aside"] == r.set_aside  # results.json keeps the pair
     assert r.message.startswith("ok (1 report(s) set aside: BUG: soft lockup in inotify_read")
     # The same report with the vCPU busy all along is the kernel's: FAIL.
     busy = [replace(s, cpu={0: s.t * 0.5, 1: s.t * 0.5}) for s in samples]

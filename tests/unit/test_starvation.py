@@ -39,8 +39,8 @@ def test_lockup_of_a_vcpu_the_host_did_not_run_is_set_aside(starved_console):
     data, reports = starved_console
     kept, aside = starvation.split(reports, ledger(data, reports[0].start_offset, 0.5, 0.0))
     assert kept == []
-    assert len(aside) == 1 and aside[0].startswith("BUG: soft lockup in inotify_read: vCPU 0 ran 0.2 s of the 5.0 s")
-    assert "the host starved it" in aside[0]
+    assert len(aside) == 1 and aside[0]["title"] == "BUG: soft lockup in inotify_read"
+    assert aside[0]["why"].startswith("vCPU 0 ran 0.2 s of the 5.0 s") and "the host starved it" in aside[0]["why"]
 
 
 def test_lockup_of_a_vcpu_that_kept_its_share_is_kept(starved_console):
@@ -140,4 +140,4 @@ def test_the_run_queue_wait_is_named_when_the_ledger_has_it(starved_console, tmp
     samples = vcpu.load(tmp_path / "vcpu.tsv")  # vCPU 1 has no wait column (a kernel without schedstat)
     assert samples[5].wait == {0: 1.8} and samples[5].cpu == {0: 1.5, 1: 5.0}
     _, aside = starvation.split(reports, samples)
-    assert "vCPU 0 ran 0.0 s of the 5.0 s before the report, waited 4.5 s for a host CPU" in aside[0]
+    assert "vCPU 0 ran 0.0 s of the 5.0 s before the report, waited 4.5 s for a host CPU" in aside[0]["why"]

@@ -46,8 +46,9 @@ static void expect_dir(const struct stat *st, long i, const char *how)
 	const struct stat *t = &target_st[target_of(i)];
 	if (S_ISDIR(st->st_mode) && st->st_ino == t->st_ino && st->st_dev == t->st_dev)
 		return;
-	/* No body leads there ("/" and every other target name a subdirectory or
-	 * the root): the walk followed an empty body, a pure jump that stays put. */
+	/* Every body leads to the root or to a subdirectory, never back to the
+	 * links' own directory: ending there means the walk followed an empty
+	 * body (a pure jump, which stays where the link is). */
 	int own = st->st_ino == links_dir_st.st_ino && st->st_dev == links_dir_st.st_dev;
 	fail(O_SYMLINK, "%s l%ld reached mode 0%o ino %lu dev %lx, expected its target directory (ino %lu)%s", how, i,
 	     (unsigned)st->st_mode, (unsigned long)st->st_ino, (unsigned long)st->st_dev,

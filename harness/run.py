@@ -26,6 +26,9 @@ GUEST_BIN = "/opt/harness/bin"
 OVERRUN_GRACE = 90.0
 # Late console output (KASAN reports are printed from other contexts) gets this long to land.
 SETTLE_SECONDS = 2.0
+# When the guest was lost, how long QEMU may take to be reaped before it is
+# taken as still running (a guest that died while QEMU lives on).
+QEMU_EXIT_WAIT = 5.0
 
 
 @dataclass
@@ -90,7 +93,9 @@ def run_scenario(kernel: Kernel, image, spec: RunSpec, workdir: Path, progress: 
                 out.lost = e
             if out.lost is None and not out.timed_out:
                 time.sleep(SETTLE_SECONDS)
-            out.qemu_status = vm.qemu_status()
+            # A killed QEMU's sockets close as it exits, before it can be reaped:
+            # ssh sees the reset first, so give the exit status a moment to show.
+            out.qemu_status = vm.qemu_status(wait=QEMU_EXIT_WAIT if out.lost is not None else 0.0)
     except BootError as e:
         result.verdict, result.error_kind, result.message = ERROR, "boot", e.message
         result.report = e.detail

@@ -190,9 +190,15 @@ class VM:
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
-    def qemu_status(self) -> int | None:
-        """QEMU's exit status (negative: killed by that signal); None while it runs."""
-        return self._proc.poll() if self._proc is not None else None
+    def qemu_status(self, wait: float = 0.0) -> int | None:
+        """QEMU's exit status (negative: killed by that signal); None while it
+        still runs after ``wait`` seconds."""
+        if self._proc is None:
+            return None
+        try:
+            return self._proc.wait(timeout=wait) if wait > 0 else self._proc.poll()
+        except subprocess.TimeoutExpired:
+            return None
 
     def _console_bytes(self) -> bytes:
         try:

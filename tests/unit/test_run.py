@@ -87,7 +87,7 @@ class FakeVM:
     def upload(self, *a, **k):
         pass
 
-    def qemu_status(self):
+    def qemu_status(self, wait=0.0):
         return self._proc.poll()
 
     def console_tail(self, n=40):

@@ -91,3 +91,27 @@ def test_kvm_without_console_progress_falls_back_to_tcg(tmp_path, monkeypatch):
     argv = (tmp_path / "vm" / "qemu.argv").read_text().splitlines()
     assert argv[argv.index("-accel") + 1] == "tcg,thread=multi"
     assert "fell back to TCG" in vm.accel.reason
+
+
+def test_qemu_status_waits_for_a_qemu_that_is_still_exiting(tmp_path):
+    """ssh sees a killed QEMU's sockets close before QEMU can be reaped; the
+    run asks with a wait so the signal is not missed (a false FAIL otherwise)."""
+    import signal
+    import subprocess
+    import sys
+
+    vm = VM(tmp_path / "bzImage", tmp_path / "rootfs", tmp_path / "key", "ready", tmp_path / "vm")
+    assert vm.qemu_status(wait=1.0) is None  # never started
+    code = "import os, signal, time; time.sleep(0.5); os.kill(os.getpid(), signal.SIGKILL)"
+    vm._proc = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        assert vm.qemu_status() is None  # still running: no wait, no status
+        t0 = time.monotonic()
+        assert vm.qemu_status(wait=10.0) == -signal.SIGKILL
+        assert time.monotonic() - t0 < 5.0
+        live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+        vm._proc = live
+        assert vm.qemu_status(wait=0.2) is None  # a QEMU that lives on is not waited for forever
+    finally:
+        vm._proc.kill()
+        vm._proc.wait()

@@ -19,7 +19,8 @@ from harness import plan as plan_mod
 from harness import scenarios
 from harness import session as hsession
 from harness.errors import HarnessError
-from harness.verdict import ERROR, FAIL, SKIP
+from harness.runner import Run
+from harness.verdict import Verdict
 
 PREPARED = pytest.StashKey[hsession.Prepared]()
 PLAN = pytest.StashKey[plan_mod.Plan]()
@@ -96,7 +97,7 @@ def harness_run(request: pytest.FixtureRequest):
     prep = config.stash[PREPARED]
     plan = _plan(config)
 
-    def _run(item: hsession.Item):
+    def _run(item: Run):
         return hsession.run_item(prep, plan, item)
 
     return _run
@@ -104,11 +105,11 @@ def harness_run(request: pytest.FixtureRequest):
 
 def check_verdict(result) -> None:
     """Turn a RunResult into the pytest outcome."""
-    if result.verdict == SKIP:
+    if result.verdict == Verdict.SKIP:
         pytest.skip(result.message)
-    if result.verdict == FAIL:
+    if result.verdict == Verdict.FAIL:
         pytest.fail(f"FAIL: {result.message}\nconsole: {result.console_log}", pytrace=False)
-    if result.verdict == ERROR:
+    if result.verdict == Verdict.ERROR:
         pytest.fail(f"ERROR({result.error_kind}): {result.message}\nconsole: {result.console_log}", pytrace=False)
 
 

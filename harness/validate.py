@@ -24,7 +24,7 @@ from harness.image import ensure_image
 from harness.kbuild import get_kernel
 from harness.kbuild.source import debian_source
 from harness.paths import results_dir
-from harness.run import RunSpec, run_scenario
+from harness.runner import Run, Testbed, execute
 from harness.session import stderr_progress
 from harness.verdict import FAIL, RunResult, oracle_key
 
@@ -87,7 +87,7 @@ def evaluate(bug: Bug | None, scenario_name: str, kernel, image, runs: int, peer
     times, peer_times = [], []
     for i in range(runs):
         wd = workdir / f"{sc.name}-{i}"
-        r = _keep(run_scenario(kernel, image, RunSpec(sc, sc.duration, index=i, seed=1 + i), wd, progress), wd)
+        r = _keep(execute(Run(sc, i, sc.duration), Testbed(kernel, image), wd, progress), wd)
         sig = detected(bug, r)
         progress(f"validate: {row.bug} run {i + 1}/{runs}: {r.verdict} {sig or r.message}")
         if sig:
@@ -99,9 +99,9 @@ def evaluate(bug: Bug | None, scenario_name: str, kernel, image, runs: int, peer
         elif r.verdict != "PASS":
             row.other.append(f"{r.verdict}: {r.message}")
     for i in range(peer_runs):
-        spec = RunSpec(sc, sc.duration, index=i, seed=1 + i, command=_stress_ng(sc, sc.duration))
+        run = Run(sc, i, sc.duration, command=_stress_ng(sc, sc.duration))
         wd = workdir / f"stress-ng-{sc.name}-{i}"
-        r = _keep(run_scenario(kernel, image, spec, wd, progress), wd)
+        r = _keep(execute(run, Testbed(kernel, image), wd, progress), wd)
         sig = detected(bug, r)
         progress(f"validate: {row.bug} stress-ng run {i + 1}/{peer_runs}: {r.verdict} {sig or r.message}")
         row.peer_runs += 1

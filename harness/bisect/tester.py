@@ -142,7 +142,7 @@ class KernelTester:
         return kernel
 
     def _test(self, rev: str) -> Iterator[RunRecord]:
-        from harness.run import RunSpec, run_scenario
+        from harness.runner import Run, Testbed, execute
 
         step_dir = Path(self.log_dir(rev))
         shutil.rmtree(step_dir, ignore_errors=True)  # a step cut short before: start it afresh
@@ -153,19 +153,11 @@ class KernelTester:
             from harness.image import ensure_image
 
             self._image = ensure_image(progress=self.progress)
+        bed = Testbed(kernel, self._image, self.memory_mb, self.cpus, tuple(self.suppressions))
         for i in itertools.count():
-            spec = RunSpec(
-                self.scenario,
-                self.duration,
-                index=i,
-                seed=1 + i,  # the same seeds on every commit: runs compare like for like
-                memory_mb=self.memory_mb,
-                cpus=self.cpus,
-                suppressions=self.suppressions,
-            )
             workdir = step_dir / f"run-{i}"
             workdir.mkdir(parents=True, exist_ok=True)
-            result = run_scenario(kernel, self._image, spec, workdir, self.progress)
+            result = execute(Run(self.scenario, i, self.duration), bed, workdir, self.progress)
             (workdir / "result.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n")
             yield RunRecord.from_result(result)
 

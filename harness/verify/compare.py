@@ -35,15 +35,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from harness.verdict import ERROR, FAIL, LOST_CONNECTION, NO_OUTPUT, PASS, SKIP, RunResult, oracle_key
+from harness.analysis.guest import HARNESS_TITLES
+from harness.verdict import ERROR, FAIL, PASS, SKIP, RunResult, oracle_key
 from harness.verify.stats import fisher_exact, smallest_p
 
 REGRESSION, FIXES, NO_CHANGE, VERDICT_ERROR = "regression", "fixes", "no-change", "error"
 BASELINE, PATCHED = "baseline", "patched"
 SIDES = (BASELINE, PATCHED)
 ALPHA = 0.05
-# Titles the harness gives a guest that died or hung without a kernel report.
-HARNESS_TITLES = (LOST_CONNECTION, NO_OUTPUT)
+# The titles the harness gives a guest that died or hung without a kernel report.
 NEW_MIN_RUNS = {t: 2 for t in HARNESS_TITLES}
 ANY_FAILURE = "any report or oracle failure"
 

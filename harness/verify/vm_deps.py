@@ -32,21 +32,13 @@ def vm_deps(
 
     def make_runner() -> Runner:
         from harness.image import ensure_image
-        from harness.run import RunSpec, run_scenario
+        from harness.runner import Run, Testbed, execute
 
         image = ensure_image(progress=progress)
 
         def run(kernel: Kernel, job: Job, workdir: Path) -> RunResult:
-            spec = RunSpec(
-                job.scenario,
-                job.duration,
-                index=job.index,
-                seed=job.seed,
-                memory_mb=memory_mb,
-                cpus=cpus,
-                suppressions=list(suppressions),
-            )
-            return run_scenario(kernel, image, spec, workdir, lambda m: progress(f"{job.side}: {m}"))
+            bed = Testbed(kernel, image, memory_mb, cpus, tuple(suppressions))
+            return execute(Run(job.scenario, job.index, job.duration), bed, workdir, lambda m: progress(f"{job.side}: {m}"))
 
         return run
 

@@ -56,7 +56,7 @@ def make_repo(tmp_path, bug_at=9, extra=None):
 
 
 class FakeKernel:
-    """Stands in for get_kernel / ensure_image / run_scenario; records what it saw."""
+    """Stands in for get_kernel / ensure_image / the runner's execute; records what it saw."""
 
     def __init__(self, monkeypatch, interrupt_at=None):
         self.trees: list[Path] = []
@@ -65,7 +65,7 @@ class FakeKernel:
         self.interrupt_at = interrupt_at
         monkeypatch.setattr("harness.kbuild.get_kernel", self.get_kernel)
         monkeypatch.setattr("harness.image.ensure_image", lambda progress=print: object())
-        monkeypatch.setattr("harness.run.run_scenario", self.run_scenario)
+        monkeypatch.setattr("harness.runner.execute", self.execute)
 
     def get_kernel(self, tree, extra_fragments=None, jobs=None, progress=print):
         tree = Path(tree)
@@ -79,14 +79,15 @@ class FakeKernel:
             raise BuildError("kernel build failed", log=str(log))
         return Kernel(tree / "bzImage", None, None, build_log=log, source=str(tree), rebuilt=True)
 
-    def run_scenario(self, kernel, image, spec, workdir, progress=print):
+    def execute(self, run, bed, workdir, progress=print):
+        kernel = bed.kernel
         self.runs += 1
         if self.interrupt_at is not None and len(self.trees) >= self.interrupt_at:
             raise KeyboardInterrupt
         flags = (Path(kernel.source) / "kernel.txt").read_text().split()
         (workdir / "console.log").write_text("console\n")
         titles = [TARGET] if "bug" in flags else []
-        return RunResult(spec.scenario.name, spec.index, FAIL if titles else PASS, titles=titles,
+        return RunResult(run.scenario.name, run.index, FAIL if titles else PASS, titles=titles,
                          duration=2.0, console_log=str(workdir / "console.log"))
 
 

@@ -110,7 +110,7 @@ def check_verdict(result) -> None:
     if result.verdict == Verdict.FAIL:
         pytest.fail(f"FAIL: {result.message}\nconsole: {result.console_log}", pytrace=False)
     if result.verdict == Verdict.ERROR:
-        pytest.fail(f"ERROR({result.error_kind}): {result.message}\nconsole: {result.console_log}", pytrace=False)
+        pytest.fail(f"{result.verdict_text}: {result.message}\nconsole: {result.console_log}", pytrace=False)
 
 
 @pytest.hookimpl(trylast=True)

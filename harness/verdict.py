@@ -120,6 +120,15 @@ class RunResult:
     def item(self) -> str:
         return item_id(self.scenario, self.index)
 
+    @property
+    def verdict_text(self) -> str:
+        """The verdict as tables and progress lines show it: "ERROR(boot)", "FAIL"."""
+        return f"{self.verdict}({self.error_kind})" if self.verdict == Verdict.ERROR else str(self.verdict)
+
+    @property
+    def line(self) -> str:
+        return f"{self.verdict_text} {self.message}"
+
     def to_dict(self) -> dict:
         return asdict(self)
 

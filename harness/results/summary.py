@@ -19,7 +19,7 @@ def summary_table(results: list[RunResult], width: int = 100) -> str:
     rows = [("scenario", "runs", "verdict", "title(s)", "time")]
     for name, rs in groups.items():
         worst = min(rs, key=lambda r: RANK.get(r.verdict, 0))
-        verdict = worst.verdict + (f"({worst.error_kind})" if worst.verdict == Verdict.ERROR else "")
+        verdict = worst.verdict_text
         bad = sum(1 for r in rs if r.verdict in BAD)
         runs = f"{bad}/{len(rs)} bad" if bad else str(len(rs))
         titles = []

@@ -9,7 +9,7 @@
 
 from harness.runner.drive import execute, program_path
 from harness.runner.rules import Evidence, Judgement, judge
-from harness.runner.request import Run, Testbed, item_file
+from harness.runner.request import Run, Testbed, error_result, item_file
 from harness.runner.store import collect, load, store
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "Run",
     "Testbed",
     "collect",
+    "error_result",
     "execute",
     "item_file",
     "judge",

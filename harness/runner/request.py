@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.errors import HarnessError
 from harness.kbuild.build import Kernel
 from harness.paths import safe_name
-from harness.verdict import item_id
+from harness.verdict import ErrorKind, RunResult, Verdict, item_id
 
 
 @dataclass(frozen=True)
@@ -70,3 +71,13 @@ class Testbed:
 
 def item_file(items_dir: Path, run: Run) -> Path:
     return items_dir / f"{run.stem}.json"
+
+
+def error_result(run: Run, e: Exception) -> RunResult:
+    """The result of a run the harness could not carry out: a boot error stays
+    one, anything else (a HarnessError, or a bug of ours) is infrastructure."""
+    if isinstance(e, HarnessError):
+        kind, message = (ErrorKind.BOOT if e.kind == ErrorKind.BOOT else ErrorKind.INFRASTRUCTURE), e.message
+    else:
+        kind, message = ErrorKind.INFRASTRUCTURE, f"{type(e).__name__}: {e}"
+    return RunResult(run.name, run.index, Verdict.ERROR, error_kind=kind, message=message, seed=run.seed)

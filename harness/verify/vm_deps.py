@@ -1,4 +1,4 @@
-"""The real Deps: kbuild's get_kernel and run.run_scenario, with the guest image.
+"""The real Deps: kbuild's get_kernel and the runner's execute, with the guest image.
 
 Imported only when a verify really runs, so the rest of the package (and its
 unit tests) needs neither scenarios nor QEMU.
@@ -9,9 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
+from harness.image import ensure_image
+from harness.kbuild import get_kernel
 from harness.kbuild.build import Kernel
+from harness.runner import Run, Testbed, execute
 from harness.verdict import RunResult
-from harness.verify.core import Deps, Job, Runner
+from harness.verify.core import Deps, Runner
 
 Progress = Callable[[str], None]
 
@@ -26,19 +29,14 @@ def vm_deps(
     progress: Progress,
 ) -> Deps:
     def build(spec: str | None, side: str) -> Kernel:
-        from harness.kbuild import get_kernel
-
         return get_kernel(spec, extra_fragments=list(fragments), jobs=jobs, progress=lambda m: progress(f"{side}: {m}"))
 
     def make_runner() -> Runner:
-        from harness.image import ensure_image
-        from harness.runner import Run, Testbed, execute
-
         image = ensure_image(progress=progress)
 
-        def run(kernel: Kernel, job: Job, workdir: Path) -> RunResult:
+        def run(kernel: Kernel, job: Run, workdir: Path) -> RunResult:
             bed = Testbed(kernel, image, memory_mb, cpus, tuple(suppressions))
-            return execute(Run(job.scenario, job.index, job.duration), bed, workdir, lambda m: progress(f"{job.side}: {m}"))
+            return execute(job, bed, workdir, lambda m: progress(f"{job.side}: {m}"))
 
         return run
 

@@ -20,7 +20,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from harness import bugs
+from harness.corpus import bugs
 from harness.bisect import git as bgit
 from harness.bisect.engine import Bisector, GitHistory, Settings
 from harness.bisect.model import RunRecord

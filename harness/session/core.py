@@ -1,7 +1,8 @@
 """A regression session: prepare the kernel and image once, run items, collect results.
 
-Shared by `harness run` and the pytest plugin (where the controller prepares
-and every xdist worker runs items against the same artifacts).
+Shared by `harness run` (``run_session``) and the pytest plugin (where the
+controller prepares and every xdist worker runs items against the same
+artifacts).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import json
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -114,7 +115,7 @@ def run_item(prep: Prepared, plan: plan_mod.Plan, run: Run, progress: Progress =
     run_dir = Path(prep.run_dir)
     result = execute(run, prep.testbed(plan), run_dir / "vms" / run.stem, progress)
     store(result, item_file(run_dir / "items", run))
-    progress(f"{run.id}: {result.verdict}{'(' + result.error_kind + ')' if result.error_kind else ''} {result.message}")
+    progress(f"{run.id}: {result.line}")
     return result
 
 
@@ -140,3 +141,32 @@ def finish(prep: Prepared, results: list[RunResult]) -> tuple[int, str]:
 
 def default_run_dir() -> Path:
     return results_dir() / new_run_id()
+
+
+@dataclass(frozen=True)
+class Request:
+    kernel: str | None  # KERNEL= value: a tree, a bzImage, or None for Debian's source
+    plan: plan_mod.Plan
+    run_dir: Path
+    duration: int | None = None  # overrides every item's
+    runs: int | None = None  # overrides every item's
+
+
+@dataclass
+class Outcome:
+    exit_code: int
+    table: str  # the summary table, with the results dir
+
+
+def run_session(req: Request, progress: Progress = stderr_progress) -> Outcome:
+    """Every item of the plan, one after another (pytest-xdist spreads them instead)."""
+    prep = prepare(req.kernel, req.plan, req.run_dir, progress)
+    try:
+        for run in items(req.plan, req.duration, req.runs):
+            run_item(prep, req.plan, run, progress)
+    except KeyboardInterrupt:
+        # The VM's context manager has killed QEMU already; keep what finished.
+        _, table = finish(prep, collect(req.run_dir))
+        print(table + "\ninterrupted: partial results above", flush=True)
+        raise
+    return Outcome(*finish(prep, collect(req.run_dir)))

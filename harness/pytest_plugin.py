@@ -17,7 +17,7 @@ import pytest
 
 from harness import plan as plan_mod
 from harness import scenarios
-from harness import session as hsession
+from harness.session import core as hsession
 from harness.errors import HarnessError
 from harness.runner import Run
 from harness.verdict import Verdict

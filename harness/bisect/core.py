@@ -10,8 +10,6 @@ default builds and runs real kernels (tester.KernelTester).
 from __future__ import annotations
 
 import json
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -25,6 +23,7 @@ from harness.errors import EXIT_ERROR, EXIT_OK, UserError
 from harness.kbuild import kconfig
 from harness.paths import digest, results_dir
 from harness.plan import Plan
+from harness.runner.progress import LogProgress
 
 DEFAULT_RUNS = 3
 DEFAULT_MAX_RUNS = 20
@@ -56,20 +55,6 @@ class Outcome:
     def exit_code(self) -> int:
         # Skips that leave several candidates are not an answer: the kernel's or the host's to explain.
         return EXIT_OK if self.result.culprit is not None else EXIT_ERROR
-
-
-class Log:
-    """Progress to stderr and to the bisect's own log file."""
-
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-
-    def __call__(self, msg: str) -> None:
-        line = f"[{time.strftime('%H:%M:%S')}] {msg}"
-        print(line, file=sys.stderr, flush=True)
-        with open(self.path, "a") as f:
-            f.write(line + "\n")
 
 
 def bisect(req: Request, make_tester: Callable[..., KernelTester] = KernelTester) -> Outcome:
@@ -108,7 +93,7 @@ def bisect(req: Request, make_tester: Callable[..., KernelTester] = KernelTester
     if req.restart:
         state_file.remove()
     state = state_file.load(key)
-    log = Log(out / "bisect.log")
+    log = LogProgress(out / "bisect.log")
     if state.steps:
         log(f"bisect {bisect_id}: resuming with {len(state.steps)} recorded steps from {state_file.path}")
     else:

@@ -14,7 +14,7 @@ from pathlib import Path
 from harness.corpus import bugs
 from harness.corpus.validate import Request, table, validate
 from harness.paths import results_dir
-from harness.session import stderr_progress
+from harness.runner.progress import stderr_progress
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -14,7 +14,6 @@ import json
 import statistics
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from harness import runner, scenarios
 from harness.corpus.bugs import Bug
@@ -25,9 +24,9 @@ from harness.kbuild import get_kernel
 from harness.kbuild.source import debian_source
 from harness.paths import results_dir
 from harness.runner import Run, Testbed
+from harness.runner.progress import Progress
 from harness.verdict import RunResult, Verdict, oracle_key
 
-Progress = Callable[[str], None]
 CLEAN = "(clean kernel)"
 # stress-ng's filesystem stressors nearest to our families, run where the
 # scenario's filesystem is mounted (getdent also walks /sys, tracefs included).

@@ -5,6 +5,7 @@
     drive    ``execute(run, bed, workdir) -> RunResult``: boot, drive, gather
     rules    ``judge(Evidence) -> Judgement``: the verdict, a pure function
     store    ``store(result, path)`` / ``collect(items_dir)``: the result files
+    progress the progress callbacks drivers hand down (stderr, a log file)
 """
 
 from harness.runner.drive import execute, program_path

@@ -10,17 +10,16 @@ import shlex
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from harness.errors import BootError, GuestLost, HarnessError
 from harness.paths import GUEST
 from harness.runner.rules import Evidence, judge
+from harness.runner.progress import Progress
 from harness.runner.request import Run, Testbed
 from harness.scenarios import missing_needs
 from harness.verdict import PROGRESS_LINES, ErrorKind, RunResult, Verdict
 from harness.vm import VM, VMOptions
 
-Progress = Callable[[str], None]
 GUEST_BIN = "/opt/harness/bin"
 # Seconds a program may overrun its --duration before the guest counts as hung.
 OVERRUN_GRACE = 90.0

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from harness import plan as plan_mod
 from harness import runner, scenarios
@@ -22,14 +20,8 @@ from harness.kbuild import Kernel, get_kernel
 from harness.paths import results_dir
 from harness.results import RunMeta, summary_table, write_all
 from harness.runner import Run, Testbed, execute, item_file, store
+from harness.runner.progress import Progress, stderr_progress
 from harness.verdict import RunResult, exit_code
-
-Progress = Callable[[str], None]
-
-
-def stderr_progress(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
 
 def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"

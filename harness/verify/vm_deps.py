@@ -7,16 +7,14 @@ unit tests) needs neither scenarios nor QEMU.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
 
 from harness.image import ensure_image
 from harness.kbuild import get_kernel
 from harness.kbuild.build import Kernel
 from harness.runner import Run, Testbed, execute
+from harness.runner.progress import Progress
 from harness.verdict import RunResult
 from harness.verify.core import Deps, Runner
-
-Progress = Callable[[str], None]
 
 
 def vm_deps(

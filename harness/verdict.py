@@ -61,6 +61,8 @@ _MORE = re.compile(r"^\.\.\. and \d+ more oracle failures$")
 _HEX = re.compile(r"\b0x[0-9a-fA-F]+\b")
 _NUM = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])")
 ORACLE_PREFIX = "oracle: "
+# Oracle failures the runner appends for teardown commands: not the scenario's invariant.
+TEARDOWN_PREFIX = "teardown failed: "
 
 
 def oracle_key(failure: str) -> str:
@@ -73,6 +75,11 @@ def oracle_key(failure: str) -> str:
     if m:
         return m.group(1)
     return _NUM.sub("N", _HEX.sub("ADDR", failure))
+
+
+def oracle_keys(failures: list[str]) -> list[str]:
+    """The oracle signatures of a run's failures, minus teardown noise and the "... and N more" line."""
+    return [k for o in failures if not o.startswith(TEARDOWN_PREFIX) and (k := oracle_key(o))]
 
 
 def signatures(titles: list[str], oracle_failures: list[str]) -> list[str]:

@@ -99,8 +99,7 @@ def bisect(req: Request, make_tester: Callable[..., KernelTester] = KernelTester
     else:
         log(f"bisect {bisect_id}: {good[:12]}..{bad[:12]} in {repo}, scenario {req.scenario.name}, logs in {out}")
 
-    with make_tester(repo, prefix, req.scenario, duration, out, **plan.kernel_and_vm(), jobs=req.jobs,
-                     progress=log) as tester:
+    with make_tester(repo, prefix, req.scenario, duration, out, plan, jobs=req.jobs, progress=log) as tester:
         result = Bisector(
             GitHistory(repo), tester, settings, state=state, save=state_file.save, progress=log, log_dir=tester.log_dir
         ).run()

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from harness.verdict import COMPLETED, ErrorKind, RunResult, Verdict, oracle_key, signatures
+from harness.verdict import COMPLETED, ErrorKind, RunResult, Verdict, oracle_key, oracle_keys, signatures
 
 GOOD, BAD, SKIP = "good", "bad", "skip"
 # Which part of the bisection a step is: the two endpoint checks, then the steps proper.
 BAD_ENDPOINT, GOOD_ENDPOINT, STEP = "bad-endpoint", "good-endpoint", "step"
 
 TITLE, ORACLE = "title", "oracle"
-# Oracle failures the runner appends for teardown commands; not the scenario's invariant.
-_TEARDOWN = "teardown failed:"
 
 
 @dataclass
@@ -79,7 +77,7 @@ class Target:
             return None
         if run.titles:
             return cls(TITLE, run.titles[0])
-        keys = _oracle_keys(run)
+        keys = oracle_keys(run.oracle_failures)
         return cls(ORACLE, keys[0]) if keys else None
 
     @classmethod
@@ -96,7 +94,7 @@ class Target:
             return False
         if self.kind == TITLE:
             return self.text in run.titles
-        keys = _oracle_keys(run)
+        keys = oracle_keys(run.oracle_failures)
         return bool(keys) if self.text == ANY_ORACLE else self.text in keys
 
     def __str__(self) -> str:
@@ -104,11 +102,6 @@ class Target:
 
 
 ANY_ORACLE = "*"
-
-
-def _oracle_keys(run: RunRecord) -> list[str]:
-    """The run's oracle signatures, minus teardown noise and the "... and N more" count line."""
-    return [k for o in run.oracle_failures if not o.startswith(_TEARDOWN) and (k := oracle_key(o))]
 
 
 @dataclass

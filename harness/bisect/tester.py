@@ -19,16 +19,17 @@ import itertools
 import shutil
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 from harness import image, kbuild, runner
 from harness.bisect import git
 from harness.bisect.model import RunRecord
 from harness.errors import BuildError, InfraError, UserError
 from harness.paths import cache_dir, digest, safe_name
+from harness.plan import Plan
 from harness.runner import Run, Testbed
+from harness.runner.progress import Progress
 
-Progress = Callable[[str], None]
 SLOTS = 4
 
 
@@ -75,20 +76,13 @@ class KernelTester:
         scenario,
         duration: int,
         logs: Path,
+        plan: Plan,  # fragments, suppressions and VM size
         *,
-        fragments: list[str] | None = None,
-        suppressions: list | None = None,
-        memory_mb: int = 2048,
-        cpus: int = 2,
         jobs: int | None = None,
         progress: Progress = print,
     ):
         self.repo, self.prefix, self.scenario, self.duration = Path(repo), prefix, scenario, duration
-        self.logs = Path(logs)
-        self.fragments = list(fragments or [])
-        self.suppressions = list(suppressions or [])
-        self.memory_mb, self.cpus, self.jobs = memory_mb, cpus, jobs
-        self.progress = progress
+        self.logs, self.plan, self.jobs, self.progress = Path(logs), plan, jobs, progress
         self._stack = ExitStack()
         self._worktree: Path | None = None
         self._image = None
@@ -126,7 +120,7 @@ class KernelTester:
     def _build(self, rev: str, tree: Path, step_dir: Path):
         kept = step_dir / "build.log"
         try:
-            kernel = kbuild.get_kernel(str(tree), extra_fragments=self.fragments, jobs=self.jobs, progress=self.progress)
+            kernel = kbuild.get_kernel(str(tree), extra_fragments=list(self.plan.fragments), jobs=self.jobs, progress=self.progress)
         except UserError as e:
             # A kconfig that does not apply at this commit (a symbol not there yet,
             # no kernel tree at all) is the commit's problem: skip it like a build
@@ -148,7 +142,7 @@ class KernelTester:
         kernel = self._build(rev, tree, step_dir)
         if self._image is None:
             self._image = image.ensure_image(progress=self.progress)
-        bed = Testbed(kernel, self._image, self.memory_mb, self.cpus, tuple(self.suppressions))
+        bed = Testbed.for_plan(kernel, self._image, self.plan)
         for i in itertools.count():
             workdir = step_dir / f"run-{i}"
             workdir.mkdir(parents=True, exist_ok=True)

@@ -25,17 +25,13 @@ from harness.kbuild.source import debian_source
 from harness.paths import results_dir
 from harness.runner import Run, Testbed
 from harness.runner.progress import Progress
-from harness.verdict import RunResult, Verdict, oracle_key
+from harness.verdict import RunResult, Verdict, oracle_keys
 
 CLEAN = "(clean kernel)"
 # stress-ng's filesystem stressors nearest to our families, run where the
 # scenario's filesystem is mounted (getdent also walks /sys, tracefs included).
 STRESS_NG = ("stress-ng", "--getdent", "2", "--dentry", "2", "--inotify", "2", "--symlink", "2",
              "--metrics-brief")
-
-
-def oracle_names(r: RunResult) -> list[str]:
-    return [k for o in r.oracle_failures if (k := oracle_key(o))]
 
 
 def detected(bug: Bug | None, r: RunResult) -> str:
@@ -47,7 +43,7 @@ def detected(bug: Bug | None, r: RunResult) -> str:
     for t in r.titles:
         if bug.matches("title", t):
             return t
-    for o in oracle_names(r):
+    for o in oracle_keys(r.oracle_failures):
         if bug.matches("oracle", o):
             return f"oracle {o}"
     return ""

@@ -8,7 +8,6 @@ from __future__ import annotations
 import collections
 import shlex
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import BootError, GuestLost, HarnessError
@@ -17,7 +16,7 @@ from harness.runner.rules import Evidence, judge
 from harness.runner.progress import Progress
 from harness.runner.request import Run, Testbed
 from harness.scenarios import missing_needs
-from harness.verdict import PROGRESS_LINES, ErrorKind, RunResult, Verdict
+from harness.verdict import PROGRESS_LINES, TEARDOWN_PREFIX, ErrorKind, RunResult, Verdict
 from harness.vm import VM, VMOptions
 
 GUEST_BIN = "/opt/harness/bin"
@@ -32,22 +31,6 @@ QEMU_EXIT_WAIT = 5.0
 
 def program_path(scenario) -> Path:
     return GUEST / "build" / scenario.program
-
-
-@dataclass
-class _Facts:
-    """The guest's part of the Evidence, filled in as the run goes."""
-
-    exit_status: int | None = None
-    stdout: str = ""
-    timed_out: bool = False
-    setup_error: str = ""
-    teardown_errors: list[str] = field(default_factory=list)
-    lost: str | None = None
-    qemu_status: int | None = None
-    start_uptime: float | None = None
-    console_from: int = 0
-    progress: collections.deque = field(default_factory=lambda: collections.deque(maxlen=PROGRESS_LINES))
 
 
 def execute(run: Run, bed: Testbed, workdir: Path, progress: Progress = print) -> RunResult:
@@ -70,20 +53,21 @@ def execute(run: Run, bed: Testbed, workdir: Path, progress: Progress = print) -
     vm = VM(bed.kernel.bzimage, img.rootfs, img.ssh_key, img.ready_marker, workdir, opts, progress=progress)
     result.console_log = str(vm.console_log)
     start = time.monotonic()
-    facts = _Facts()
+    ev = Evidence(sc, suppressions=tuple(bed.suppressions), peer=run.command is not None)
+    lines: collections.deque = collections.deque(maxlen=PROGRESS_LINES)
     try:
         with vm:
             result.boot_seconds = vm.boot_seconds
             progress(f"{run.item}: guest up in {vm.boot_seconds:.0f}s, stressing for {run.duration}s")
             try:
-                _drive(vm, run, progress, facts)
+                _drive(vm, run, progress, ev, lines)
             except GuestLost as e:
-                facts.lost = e.message
-            if facts.lost is None and not facts.timed_out:
+                ev.lost = e.message
+            if ev.lost is None and not ev.timed_out:
                 time.sleep(SETTLE_SECONDS)
             # A killed QEMU's sockets close as it exits, before it can be reaped:
             # ssh sees the reset first, so give the exit status a moment to show.
-            facts.qemu_status = vm.qemu_status(wait=QEMU_EXIT_WAIT if facts.lost is not None else 0.0)
+            ev.qemu_status = vm.qemu_status(wait=QEMU_EXIT_WAIT if ev.lost is not None else 0.0)
     except HarnessError as e:
         boot = isinstance(e, BootError)
         result.verdict, result.message = Verdict.ERROR, e.message
@@ -93,32 +77,17 @@ def execute(run: Run, bed: Testbed, workdir: Path, progress: Progress = print) -
         result.duration = time.monotonic() - start
         return result
     result.duration = time.monotonic() - start
-    result.progress = [list(p) for p in facts.progress]
-    console = vm.console_log.read_bytes() if vm.console_log.exists() else b""
-    evidence = Evidence(
-        scenario=sc,
-        console=console,
-        console_from=facts.console_from,
-        suppressions=tuple(bed.suppressions),
-        vcpu_samples=tuple(vm.vcpu_samples),
-        peer=run.command is not None,
-        exit_status=facts.exit_status,
-        stdout=facts.stdout,
-        timed_out=facts.timed_out,
-        setup_error=facts.setup_error,
-        teardown_errors=tuple(facts.teardown_errors),
-        lost=facts.lost,
-        qemu_status=facts.qemu_status,
-        start_uptime=facts.start_uptime,
-    )
+    result.progress = [list(p) for p in lines]
+    ev.console = vm.console_log.read_bytes() if vm.console_log.exists() else b""
+    ev.vcpu_samples = tuple(vm.vcpu_samples)
     # Every Judgement field is a RunResult field of the same name.
-    for name, value in vars(judge(evidence)).items():
+    for name, value in vars(judge(ev)).items():
         setattr(result, name, value)
     return result
 
 
-def _drive(vm: VM, run: Run, progress: Progress, facts: _Facts) -> None:
-    """Upload, set up, stress, tear down, filling ``facts`` as it goes."""
+def _drive(vm: VM, run: Run, progress: Progress, ev: Evidence, lines: collections.deque) -> None:
+    """Upload, set up, stress, tear down, filling the evidence as it goes."""
     sc = run.scenario
     if run.command is None:
         vm.run(f"mkdir -p {GUEST_BIN}", timeout=30)
@@ -126,29 +95,29 @@ def _drive(vm: VM, run: Run, progress: Progress, facts: _Facts) -> None:
     for cmd in sc.setup:
         r = vm.run(cmd, timeout=180)
         if not r.ok:
-            facts.setup_error = f"setup failed: {cmd}: {(r.stderr or r.stdout).strip()[-300:]}"
+            ev.setup_error = f"setup failed: {cmd}: {(r.stderr or r.stdout).strip()[-300:]}"
             return
     argv = list(run.command) if run.command is not None else sc.argv(run.duration, run.seed)
     up = vm.run("cat /proc/uptime", timeout=30)
     try:
-        facts.start_uptime = float(up.stdout.split()[0])
+        ev.start_uptime = float(up.stdout.split()[0])
     except (IndexError, ValueError):
         pass
-    facts.console_from = vm.console_log.stat().st_size if vm.console_log.exists() else 0
+    ev.console_from = vm.console_log.stat().st_size if vm.console_log.exists() else 0
     began = time.monotonic()
 
     def on_stderr(line: str) -> None:
         if line.strip():
-            facts.progress.append((round(time.monotonic() - began, 2), line))
+            lines.append((round(time.monotonic() - began, 2), line))
             progress(f"{run.item}: {line}")
 
     r = vm.run(shlex.join(argv), timeout=run.duration + OVERRUN_GRACE, on_stderr=on_stderr)
-    facts.exit_status, facts.stdout, facts.timed_out = r.exit_status, r.stdout, r.timed_out
+    ev.exit_status, ev.stdout, ev.timed_out = r.exit_status, r.stdout, r.timed_out
     if r.exit_status == 2 and run.command is None:
-        facts.setup_error = f"{sc.program} could not run: {r.stderr.strip()[-300:]}"
+        ev.setup_error = f"{sc.program} could not run: {r.stderr.strip()[-300:]}"
     if r.timed_out:
         return
     for cmd in sc.teardown:
         t = vm.run(cmd, timeout=180)
         if not t.ok:
-            facts.teardown_errors.append(f"teardown failed: {cmd}: {(t.stderr or t.stdout).strip()[-200:]}")
+            ev.teardown_errors.append(f"{TEARDOWN_PREFIX}{cmd}: {(t.stderr or t.stdout).strip()[-200:]}")

@@ -9,6 +9,7 @@ from typing import Any
 from harness.errors import HarnessError
 from harness.kbuild.build import Kernel
 from harness.paths import safe_name
+from harness.plan import Plan
 from harness.verdict import ErrorKind, RunResult, Verdict, item_id
 
 
@@ -63,10 +64,9 @@ class Testbed:
     suppressions: tuple = field(default=())  # compiled regexes of reports not to count
 
     @classmethod
-    def for_plan(cls, kernel: Kernel, image: Any, plan_options: dict) -> "Testbed":
-        """From ``Plan.kernel_and_vm()`` (its fragments were the kernel's business)."""
-        return cls(kernel, image, plan_options.get("memory_mb", 2048), plan_options.get("cpus", 2),
-                   tuple(plan_options.get("suppressions", ())))
+    def for_plan(cls, kernel: Kernel, image: Any, plan: Plan) -> "Testbed":
+        """The plan's VM size and suppressions (its fragments were the kernel's business)."""
+        return cls(kernel, image, plan.memory_mb, plan.cpus, tuple(plan.compiled_suppressions))
 
 
 def item_file(items_dir: Path, run: Run) -> Path:

@@ -33,9 +33,9 @@ from harness.vm.starvation import split as split_starved
 TAIL_LINES = 60
 
 
-@dataclass(frozen=True)
+@dataclass
 class Evidence:
-    """What happened, gathered by execute before anything is decided."""
+    """What happened, gathered by execute (filled in as the run goes) before anything is decided."""
 
     scenario: Any  # a harness.scenarios.Scenario: its oracle and coverage rules
     console: bytes = b""
@@ -47,7 +47,7 @@ class Evidence:
     stdout: str = ""
     timed_out: bool = False
     setup_error: str = ""
-    teardown_errors: tuple[str, ...] = ()
+    teardown_errors: list[str] = field(default_factory=list)
     lost: str | None = None  # why the guest was lost (GuestLost's message), if it was
     qemu_status: int | None = None
     start_uptime: float | None = None  # guest uptime when the stress began

@@ -62,7 +62,7 @@ class Prepared:
 
     def testbed(self, plan: plan_mod.Plan) -> Testbed:
         image = GuestImageRef(Path(self.rootfs), Path(self.ssh_key), self.ready_marker)
-        return Testbed.for_plan(self.kernel(), image, plan.kernel_and_vm())
+        return Testbed.for_plan(self.kernel(), image, plan)
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__)

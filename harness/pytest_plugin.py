@@ -103,14 +103,23 @@ def harness_run(request: pytest.FixtureRequest):
     return _run
 
 
+def _fail(result) -> None:
+    pytest.fail(f"{result.verdict_text}: {result.message}\nconsole: {result.console_log}", pytrace=False)
+
+
+# Each verdict's pytest outcome (PASS: the test simply passes).
+PYTEST_OUTCOME = {
+    Verdict.SKIP: lambda result: pytest.skip(result.message),
+    Verdict.FAIL: _fail,
+    Verdict.ERROR: _fail,
+}
+
+
 def check_verdict(result) -> None:
     """Turn a RunResult into the pytest outcome."""
-    if result.verdict == Verdict.SKIP:
-        pytest.skip(result.message)
-    if result.verdict == Verdict.FAIL:
-        pytest.fail(f"FAIL: {result.message}\nconsole: {result.console_log}", pytrace=False)
-    if result.verdict == Verdict.ERROR:
-        pytest.fail(f"{result.verdict_text}: {result.message}\nconsole: {result.console_log}", pytrace=False)
+    outcome = PYTEST_OUTCOME.get(result.verdict)
+    if outcome is not None:
+        outcome(result)
 
 
 @pytest.hookimpl(trylast=True)

@@ -263,3 +263,15 @@ def test_verdicts_and_kinds_read_as_their_names():
     back = RunResult.from_dict(json.loads(json.dumps(r.to_dict())))
     assert back.verdict is Verdict.ERROR and back.error_kind is ErrorKind.BOOT
     assert RunResult.from_dict({"scenario": "x", "index": 0, "verdict": "PASS"}).error_kind is ErrorKind.NONE
+
+
+def test_each_verdict_maps_to_its_pytest_outcome():
+    from harness.pytest_plugin import check_verdict
+
+    check_verdict(RunResult("fake", 0, Verdict.PASS, message="ok"))
+    with pytest.raises(pytest.skip.Exception, match="needs CONFIG_BAR"):
+        check_verdict(RunResult("fake", 0, Verdict.SKIP, message="needs CONFIG_BAR"))
+    with pytest.raises(pytest.fail.Exception, match=r"^FAIL: KASAN"):
+        check_verdict(RunResult("fake", 0, Verdict.FAIL, message="KASAN: x"))
+    with pytest.raises(pytest.fail.Exception, match=r"^ERROR\(boot\): no marker"):
+        check_verdict(RunResult("fake", 0, Verdict.ERROR, error_kind=ErrorKind.BOOT, message="no marker"))

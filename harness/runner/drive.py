@@ -12,14 +12,13 @@ from pathlib import Path
 
 from harness.errors import BootError, GuestLost, HarnessError
 from harness.paths import GUEST
-from harness.runner.rules import Evidence, judge
 from harness.runner.progress import Progress
 from harness.runner.request import Run, Testbed
-from harness.scenarios import missing_needs
+from harness.runner.rules import Evidence, judge
+from harness.scenarios import GUEST_BIN, missing_needs
 from harness.verdict import PROGRESS_LINES, TEARDOWN_PREFIX, ErrorKind, RunResult, Verdict
 from harness.vm import VM, VMOptions
 
-GUEST_BIN = "/opt/harness/bin"
 # Seconds a program may overrun its --duration before the guest counts as hung.
 OVERRUN_GRACE = 90.0
 # Late console output (KASAN reports are printed from other contexts) gets this long to land.

@@ -28,6 +28,21 @@ def new_run_id() -> str:
 
 
 @dataclass(frozen=True)
+class Request:
+    kernel: str | None  # KERNEL= value: a tree, a bzImage, or None for Debian's source
+    plan: plan_mod.Plan
+    run_dir: Path
+    duration: int | None = None  # overrides every item's
+    runs: int | None = None  # overrides every item's
+
+
+@dataclass
+class Outcome:
+    exit_code: int
+    table: str  # the summary table, with the results dir
+
+
+@dataclass(frozen=True)
 class GuestImageRef:
     """The prepared image as workers see it: the paths a VM needs, nothing to build."""
 
@@ -133,21 +148,6 @@ def finish(prep: Prepared, results: list[RunResult]) -> tuple[int, str]:
 
 def default_run_dir() -> Path:
     return results_dir() / new_run_id()
-
-
-@dataclass(frozen=True)
-class Request:
-    kernel: str | None  # KERNEL= value: a tree, a bzImage, or None for Debian's source
-    plan: plan_mod.Plan
-    run_dir: Path
-    duration: int | None = None  # overrides every item's
-    runs: int | None = None  # overrides every item's
-
-
-@dataclass
-class Outcome:
-    exit_code: int
-    table: str  # the summary table, with the results dir
 
 
 def run_session(req: Request, progress: Progress = stderr_progress) -> Outcome:

@@ -275,3 +275,21 @@ def test_each_verdict_maps_to_its_pytest_outcome():
         check_verdict(RunResult("fake", 0, Verdict.FAIL, message="KASAN: x"))
     with pytest.raises(pytest.fail.Exception, match=r"^ERROR\(boot\): no marker"):
         check_verdict(RunResult("fake", 0, Verdict.ERROR, error_kind=ErrorKind.BOOT, message="no marker"))
+
+
+def test_one_request_decides_seed_id_and_file_names(tmp_path):
+    from harness.runner import collect, error_result, item_file, load, store
+    from harness.errors import BootError
+
+    run = Run(SC, 2, 5, side="patched")
+    assert (run.seed, run.item, run.id, run.stem) == (3, "fake#2", "patched/fake#2", "fake-2")
+    assert item_file(tmp_path, run) == tmp_path / "fake-2.json"
+    boot = error_result(run, BootError("no ready marker"))
+    assert (boot.verdict, boot.error_kind, boot.seed) == (Verdict.ERROR, ErrorKind.BOOT, 3)
+    bug = error_result(run, KeyError("x"))
+    assert bug.error_kind == ErrorKind.INFRASTRUCTURE and bug.message == "KeyError: 'x'"
+    store(bug, item_file(tmp_path, run))
+    store(RunResult("fake", 0, Verdict.PASS, message="ok"), tmp_path / "fake-0.json")
+    assert [r.index for r in collect(tmp_path)] == [0, 2]
+    assert load(tmp_path / "fake-2.json") == bug
+    assert (tmp_path / "fake-2.json").read_text().endswith("}\n")

@@ -20,7 +20,7 @@ from harness.bisect.synthetic import Change, commit_series, init
 from harness.errors import BuildError
 from harness.kbuild import Kernel
 from harness.paths import REPO
-from harness.verdict import FAIL, PASS, RunResult
+from harness.verdict import RunResult, Verdict
 
 TARGET = "BUG: Dentry still in use in umount_check"
 N = 13
@@ -87,7 +87,7 @@ class FakeKernel:
         flags = (Path(kernel.source) / "kernel.txt").read_text().split()
         (workdir / "console.log").write_text("console\n")
         titles = [TARGET] if "bug" in flags else []
-        return RunResult(run.scenario.name, run.index, FAIL if titles else PASS, titles=titles,
+        return RunResult(run.scenario.name, run.index, Verdict.FAIL if titles else Verdict.PASS, titles=titles,
                          duration=2.0, console_log=str(workdir / "console.log"))
 
 

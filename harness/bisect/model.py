@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from harness.verdict import COMPLETED, ErrorKind, RunResult, Verdict, oracle_key, oracle_keys, signatures
+from harness.verdict import COMPLETED, ORACLE_PREFIX, ErrorKind, RunResult, Verdict, oracle_key, oracle_keys, signatures
 
 GOOD, BAD, SKIP = "good", "bad", "skip"
 # Which part of the bisection a step is: the two endpoint checks, then the steps proper.
@@ -98,7 +98,7 @@ class Target:
         return bool(keys) if self.text == ANY_ORACLE else self.text in keys
 
     def __str__(self) -> str:
-        return self.text if self.kind == TITLE else f"oracle: {self.text}"
+        return self.text if self.kind == TITLE else ORACLE_PREFIX + self.text
 
 
 ANY_ORACLE = "*"

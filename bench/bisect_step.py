@@ -52,7 +52,7 @@ def main() -> int:
     if args.from_json:
         return figures(json.loads(Path(args.from_json).read_text()))
 
-    from harness import bugs
+    from harness.corpus import bugs
     from harness.bisect.synthetic import kernel_history
     from harness.kbuild.source import debian_source
 

@@ -1,5 +1,5 @@
 /* eventfs-lookup-race: many threads make the first lookup of the same fresh
- * eventfs name at the same moment, round after round (BUGS.md 1.1-1.3).
+ * eventfs name at the same moment, round after round (docs/bugs.md 1.1-1.3).
  *
  * The pre-fix eventfs_root_lookup() hashed a negative dentry through
  * simple_lookup() and instantiated a different one, so a racing lookup could

@@ -1,4 +1,4 @@
-/* kprobe-churn: eventfs under dynamic-event churn (BUGS.md family 1).
+/* kprobe-churn: eventfs under dynamic-event churn (docs/bugs.md family 1).
  *
  * One churner thread owns each event name and cycles add -> check -> remove
  * -> check, so it alone knows whether its event exists: that is what makes

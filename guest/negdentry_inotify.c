@@ -1,5 +1,5 @@
 /* negdentry-inotify: inotify watches on a directory full of negative
- * dentries (BUGS.md family 3, fsnotify PARENT_WATCHED child-flag walks).
+ * dentries (docs/bugs.md family 3, fsnotify PARENT_WATCHED child-flag walks).
  *
  * Creators fill one directory with COUNT negative dentries (fstatat on names
  * that do not exist), openers open/close the few real files in it, watchers

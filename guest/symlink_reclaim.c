@@ -1,5 +1,5 @@
 /* symlink-reclaim: RCU path walk through symlinks whose inodes are evicted
- * and reused (BUGS.md family 2, the XFS ->get_link NULL call).
+ * and reused (docs/bugs.md family 2, the XFS ->get_link NULL call).
  *
  * Walkers follow lN (trailing and non-trailing) and readlink it while
  * mutators turn lN into nothing, a regular file's inode comes and goes, and

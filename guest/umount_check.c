@@ -1,5 +1,5 @@
 /* umount-check: mount, stress, unmount XFS, ext4 and tmpfs over and over
- * (BUGS.md family 4: "Dentry ... still in use", "Busy inodes after unmount",
+ * (docs/bugs.md family 4: "Dentry ... still in use", "Busy inodes after unmount",
  * and the nr_negative drift of /proc/sys/fs/dentry-state).
  *
  * Every stress thread closes what it opened before it is joined, so the

@@ -21,8 +21,8 @@ COMMAND_MODULES = (
     "harness.vm.cli",
     "harness.analysis.cli",
     "harness.scenarios.cli",
-    "harness.cli_run",
-    "harness.validate",
+    "harness.session.cli",
+    "harness.corpus.cli",
     "harness.verify.cli",
     "harness.bisect.cli",
 )

@@ -1,6 +1,6 @@
 """Error families and the exit codes they map to.
 
-One taxonomy everywhere (see DESIGN.md): a user error is the user's input
+One taxonomy everywhere (see docs/design.md): a user error is the user's input
 being wrong; build, boot and infrastructure errors are ours or the kernel's
 to explain. The CLI prints ``str(err)`` as one line and exits with
 ``err.exit_code``; no traceback reaches the user for these.

@@ -17,9 +17,10 @@ import pytest
 
 from harness import plan as plan_mod
 from harness import scenarios
-from harness import session as hsession
+from harness.session import core as hsession
 from harness.errors import HarnessError
-from harness.verdict import ERROR, FAIL, SKIP
+from harness.runner import Run
+from harness.verdict import Verdict
 
 PREPARED = pytest.StashKey[hsession.Prepared]()
 PLAN = pytest.StashKey[plan_mod.Plan]()
@@ -96,20 +97,29 @@ def harness_run(request: pytest.FixtureRequest):
     prep = config.stash[PREPARED]
     plan = _plan(config)
 
-    def _run(item: hsession.Item):
+    def _run(item: Run):
         return hsession.run_item(prep, plan, item)
 
     return _run
 
 
+def _fail(result) -> None:
+    pytest.fail(f"{result.verdict_text}: {result.message}\nconsole: {result.console_log}", pytrace=False)
+
+
+# Each verdict's pytest outcome (PASS: the test simply passes).
+PYTEST_OUTCOME = {
+    Verdict.SKIP: lambda result: pytest.skip(result.message),
+    Verdict.FAIL: _fail,
+    Verdict.ERROR: _fail,
+}
+
+
 def check_verdict(result) -> None:
     """Turn a RunResult into the pytest outcome."""
-    if result.verdict == SKIP:
-        pytest.skip(result.message)
-    if result.verdict == FAIL:
-        pytest.fail(f"FAIL: {result.message}\nconsole: {result.console_log}", pytrace=False)
-    if result.verdict == ERROR:
-        pytest.fail(f"ERROR({result.error_kind}): {result.message}\nconsole: {result.console_log}", pytrace=False)
+    outcome = PYTEST_OUTCOME.get(result.verdict)
+    if outcome is not None:
+        outcome(result)
 
 
 @pytest.hookimpl(trylast=True)

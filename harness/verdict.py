@@ -1,17 +1,56 @@
-"""The verdict taxonomy, one place: PASS / FAIL / ERROR(kind) / SKIP, and what each maps to."""
+"""The verdict taxonomy, one place: PASS / FAIL / ERROR(kind) / SKIP, and what each maps to.
+
+Verdicts and error kinds are string Enums: a member is its own name in
+JSON, junit and f-strings, so every rendering reads as it did when they
+were bare strings. What a verdict means elsewhere (its exit code, whether
+the run exercised the kernel, its rank in the summary) is a table keyed by
+the Enum: a new verdict is one row in each.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 
 from harness.errors import EXIT_ERROR, EXIT_FAIL, EXIT_OK, EXIT_USER
 
-PASS, FAIL, ERROR, SKIP = "PASS", "FAIL", "ERROR", "SKIP"
 
-# Harness-level titles (syzkaller's wording) for a guest that died without a report.
-LOST_CONNECTION = "lost connection to test machine"
-NO_OUTPUT = "no output from test machine"
+class Verdict(StrEnum):
+    PASS = "PASS"
+    FAIL = "FAIL"
+    ERROR = "ERROR"
+    SKIP = "SKIP"
+
+
+class ErrorKind(StrEnum):
+    """Why an ERROR run says nothing about the kernel; NONE ("") for every other verdict."""
+
+    NONE = ""
+    BUILD = "build"
+    BOOT = "boot"
+    INFRASTRUCTURE = "infrastructure"
+    USER = "user"
+
+
+# Older spellings, kept for importers: the values are the Enum's members.
+PASS, FAIL, ERROR, SKIP = Verdict.PASS, Verdict.FAIL, Verdict.ERROR, Verdict.SKIP
+
+# Verdicts of runs that exercised the kernel: the evidence verify and bisect count.
+COMPLETED = frozenset({Verdict.PASS, Verdict.FAIL})
+
+# Each verdict's exit code; an ERROR's depends on its kind (ERROR_EXIT, else EXIT_ERROR).
+VERDICT_EXIT = {
+    Verdict.PASS: EXIT_OK,
+    Verdict.SKIP: EXIT_OK,
+    Verdict.FAIL: EXIT_FAIL,
+    Verdict.ERROR: EXIT_ERROR,
+}
+ERROR_EXIT = {ErrorKind.USER: EXIT_USER}
+# Which code a whole run takes when its results differ, first present wins. An
+# error outranks a failure: a run that could not be carried out says nothing
+# about the kernel, so the whole run is not a clean verdict.
+EXIT_PRECEDENCE = (EXIT_USER, EXIT_ERROR, EXIT_FAIL, EXIT_OK)
 
 
 # Oracle failure texts start with the oracle's name ("spurious-ENOENT: events/
@@ -21,6 +60,9 @@ _ORACLE_NAME = re.compile(r"^([A-Za-z][\w.-]*): ")
 _MORE = re.compile(r"^\.\.\. and \d+ more oracle failures$")
 _HEX = re.compile(r"\b0x[0-9a-fA-F]+\b")
 _NUM = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])")
+ORACLE_PREFIX = "oracle: "
+# Oracle failures the runner appends for teardown commands: not the scenario's invariant.
+TEARDOWN_PREFIX = "teardown failed: "
 
 
 def oracle_key(failure: str) -> str:
@@ -35,12 +77,32 @@ def oracle_key(failure: str) -> str:
     return _NUM.sub("N", _HEX.sub("ADDR", failure))
 
 
+def oracle_keys(failures: list[str]) -> list[str]:
+    """The oracle signatures of a run's failures, minus teardown noise and the "... and N more" line."""
+    return [k for o in failures if not o.startswith(TEARDOWN_PREFIX) and (k := oracle_key(o))]
+
+
+def signatures(titles: list[str], oracle_failures: list[str]) -> list[str]:
+    """What verify, bisect and the summary compare: report titles, then oracle failures."""
+    return list(titles) + [ORACLE_PREFIX + o for o in oracle_failures]
+
+
+def item_id(scenario: str, index: int) -> str:
+    """A run's id: pytest's test id, junit's case name, progress lines' tag."""
+    return f"{scenario}#{index}"
+
+
+# A guest program's stderr progress lines kept per run, the last ones (a chatty
+# program would otherwise grow results.json without bound).
+PROGRESS_LINES = 2000
+
+
 @dataclass
 class RunResult:
     scenario: str
     index: int
-    verdict: str
-    error_kind: str = ""  # build | boot | infrastructure | user, for ERROR
+    verdict: Verdict
+    error_kind: ErrorKind = ErrorKind.NONE  # for ERROR
     titles: list[str] = field(default_factory=list)  # kernel report titles, in order
     oracle_failures: list[str] = field(default_factory=list)
     message: str = ""  # one line: why this verdict
@@ -54,31 +116,43 @@ class RunResult:
     detection_s: float | None = None  # stress seconds until the first failure showed, for FAIL
     # Reports not counted, each {"title", "why"} (a soft lockup of a vCPU the host starved).
     set_aside: list[dict[str, str]] = field(default_factory=list)
+    # The guest program's stderr lines as [seconds since the stress began, line].
+    progress: list[list] = field(default_factory=list)
 
     @property
     def signatures(self) -> list[str]:
-        """What verify and bisect compare: report titles, then oracle failures."""
-        return list(self.titles) + [f"oracle: {o}" for o in self.oracle_failures]
+        return signatures(self.titles, self.oracle_failures)
+
+    @property
+    def item(self) -> str:
+        return item_id(self.scenario, self.index)
+
+    @property
+    def verdict_text(self) -> str:
+        """The verdict as tables and progress lines show it: "ERROR(boot)", "FAIL"."""
+        return f"{self.verdict}({self.error_kind})" if self.verdict == Verdict.ERROR else str(self.verdict)
+
+    @property
+    def line(self) -> str:
+        return f"{self.verdict_text} {self.message}"
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> "RunResult":
-        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+        r = cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+        r.verdict, r.error_kind = Verdict(r.verdict), ErrorKind(r.error_kind or "")
+        return r
+
+
+def result_exit(r: RunResult) -> int:
+    if r.verdict == Verdict.ERROR:
+        return ERROR_EXIT.get(r.error_kind, EXIT_ERROR)
+    return VERDICT_EXIT[r.verdict]
 
 
 def exit_code(results: list[RunResult]) -> int:
-    """0 all passed (or skipped), 1 a kernel failure, 2 user error, 3 build/boot/infra error.
-
-    An error outranks a failure: a run that could not be carried out says
-    nothing about the kernel, so the whole run is not a clean verdict.
-    """
-    kinds = {r.error_kind for r in results if r.verdict == ERROR}
-    if "user" in kinds:
-        return EXIT_USER
-    if kinds:
-        return EXIT_ERROR
-    if any(r.verdict == FAIL for r in results):
-        return EXIT_FAIL
-    return EXIT_OK
+    """0 all passed (or skipped), 1 a kernel failure, 2 user error, 3 build/boot/infra error."""
+    codes = {result_exit(r) for r in results}
+    return next((c for c in EXIT_PRECEDENCE if c in codes), EXIT_OK)

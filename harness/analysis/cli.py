@@ -56,7 +56,7 @@ def _check_inputs(args: argparse.Namespace) -> None:
 
 def _set_aside(log: Path, reports) -> dict[int, str]:
     """Report index -> why the host, not the kernel, caused it (from vcpu.tsv)."""
-    from harness import starvation
+    from harness.vm import starvation
     from harness.vm import vcpu
 
     tsv = log.parent / "vcpu.tsv"

@@ -1,21 +1,26 @@
 """Harness-level verdicts for a guest that died, hung, or stopped answering.
 
-The runner calls these when the guest is lost:
+The runner's judge calls ``death_title`` when the guest is lost or hangs and
+the console holds no kernel report (it has analyzed the whole console with
+the plan's suppressions already):
 
-    guest_death_title(console_tail: str | bytes, reason: str) -> str
-    guest_death_report(console_tail: str | bytes, reason: str) -> Report
+    death_title(console_since_stress: str | bytes, reason: Death | str) -> str
 
-``reason`` says what the harness saw: ``"lost-connection"`` (ssh or QEMU
-went away), ``"no-output"`` (nothing on the console nor over ssh for too
-long) or ``"reboot"`` (QEMU exited on a guest reboot). If the tail holds a
-kernel report, that report names the death: it is the cause, the lost
-connection only its effect. Otherwise a reboot seen in the tail gives
-``unexpected kernel reboot``, and the reason gives the rest.
+``reason`` says what the harness saw: ``lost-connection`` (ssh or QEMU went
+away), ``no-output`` (nothing on the console nor over ssh for too long) or
+``reboot`` (QEMU exited on a guest reboot). A reboot the console shows
+(after the stress began: every boot prints the same lines) gives
+``unexpected kernel reboot``; the reason gives the rest.
+
+``guest_death_report(console_tail, reason)`` is the same for a bare tail: a
+kernel report in it names the death (it is the cause, the lost connection
+only its effect), else a harness-level report as above.
 """
 
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 
 from harness.analysis.report import Report
 from harness.analysis.titles import report_type
@@ -24,36 +29,55 @@ LOST_CONNECTION = "lost connection to test machine"
 NO_OUTPUT = "no output from test machine"
 UNEXPECTED_REBOOT = "unexpected kernel reboot"
 
+
+class Death(StrEnum):
+    LOST_CONNECTION = "lost-connection"
+    NO_OUTPUT = "no-output"
+    REBOOT = "reboot"
+
+
+TITLES = {Death.LOST_CONNECTION: LOST_CONNECTION, Death.NO_OUTPUT: NO_OUTPUT, Death.REBOOT: UNEXPECTED_REBOOT}
+# Every title the harness gives a death itself (not the kernel's report titles).
+HARNESS_TITLES = tuple(TITLES.values())
+
 _REASONS = {
-    "lost-connection": LOST_CONNECTION,
-    "lost": LOST_CONNECTION,
-    LOST_CONNECTION: LOST_CONNECTION,
-    "no-output": NO_OUTPUT,
-    "hang": NO_OUTPUT,
-    NO_OUTPUT: NO_OUTPUT,
-    "reboot": UNEXPECTED_REBOOT,
-    UNEXPECTED_REBOOT: UNEXPECTED_REBOOT,
+    **{d.value: d for d in Death},
+    **{t: d for d, t in TITLES.items()},
+    "lost": Death.LOST_CONNECTION,
+    "hang": Death.NO_OUTPUT,
 }
 # What the console shows when the kernel restarts on its own.
 _REBOOT = re.compile(r"reboot: Restarting system|Booting the kernel\.|Decompressing Linux|SeaBIOS \(version")
 
 
-def guest_death_report(console_tail: str | bytes, reason: str) -> Report:
+def _reason(reason: Death | str) -> Death:
+    try:
+        return _REASONS[reason]
+    except KeyError:
+        raise ValueError(f"unknown guest death reason {reason!r}; one of {sorted(_REASONS)}") from None
+
+
+def _text(console: str | bytes) -> str:
+    return console.decode("utf-8", "replace") if isinstance(console, bytes) else console
+
+
+def death_title(console: str | bytes, reason: Death | str) -> str:
+    """The harness-level title of a death that left no kernel report (see module doc)."""
+    death = _reason(reason)
+    return UNEXPECTED_REBOOT if _REBOOT.search(_text(console)) else TITLES[death]
+
+
+def guest_death_report(console_tail: str | bytes, reason: Death | str) -> Report:
     """The report that names a guest's death (see module doc)."""
+    # Imported here: harness.analysis imports this module for its public names.
     from harness.analysis import analyze
 
-    try:
-        title = _REASONS[reason]
-    except KeyError:
-        raise ValueError(f"unknown guest death reason {reason!r}; one of {sorted(set(_REASONS))}") from None
+    title = death_title(console_tail, reason)
     data = console_tail.encode("utf-8", "replace") if isinstance(console_tail, str) else console_tail
     reports = analyze(data)
     if reports:
         return reports[0]
-    text = data.decode("utf-8", "replace")
-    if _REBOOT.search(text):
-        title = UNEXPECTED_REBOOT
-    lines = text.splitlines()
+    lines = _text(data).splitlines()
     return Report(
         title=title,
         type=report_type(title),
@@ -66,5 +90,5 @@ def guest_death_report(console_tail: str | bytes, reason: str) -> Report:
     )
 
 
-def guest_death_title(console_tail: str | bytes, reason: str) -> str:
+def guest_death_title(console_tail: str | bytes, reason: Death | str) -> str:
     return guest_death_report(console_tail, reason).title

@@ -19,7 +19,7 @@ from harness.bisect.model import (
     BisectResult,
     Culprit,
     RunRecord,
-    StepOutcome,
+    Step,
     Target,
 )
 from harness.bisect.state import State, StateFile
@@ -38,6 +38,6 @@ __all__ = [
     "Settings",
     "State",
     "StateFile",
-    "StepOutcome",
+    "Step",
     "Target",
 ]

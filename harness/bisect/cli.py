@@ -12,18 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
-import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
-from harness.errors import EXIT_ERROR, EXIT_OK, UserError
-from harness.paths import digest, results_dir
-
-DEFAULT_RUNS = 3
-DEFAULT_MAX_RUNS = 20
+from harness import plan as plan_mod
+from harness import scenarios
+from harness.bisect import report
+from harness.bisect.core import DEFAULT_MAX_RUNS, DEFAULT_RUNS, Request, bisect
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -51,121 +46,31 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-@contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    """CI stops jobs with SIGTERM: make it unwind like Ctrl-C so the worktree is removed."""
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    try:
-        old = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, old)
-
-
-class _Log:
-    """Progress to stderr and to the bisect's own log file."""
-
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-
-    def __call__(self, msg: str) -> None:
-        line = f"[{time.strftime('%H:%M:%S')}] {msg}"
-        print(line, file=sys.stderr, flush=True)
-        with open(self.path, "a") as f:
-            f.write(line + "\n")
+def request(args: argparse.Namespace) -> Request:
+    return Request(
+        kernel=Path(args.kernel),
+        good=args.good,
+        bad=args.bad,
+        scenario=scenarios.get(args.scenario),
+        plan=plan_mod.load(args.plan),
+        runs=args.runs,
+        max_runs=args.max_runs,
+        duration=args.duration,
+        signature=args.signature,
+        jobs=args.jobs,
+        results=Path(args.results) if args.results else None,
+        restart=args.restart,
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness import plan as plan_mod
-    from harness import scenarios
-    from harness.bisect import git, report
-    from harness.bisect.engine import Bisector, GitHistory, Settings
-    from harness.bisect.state import StateFile
-    from harness.bisect.tester import KernelTester
-    from harness.kbuild import kconfig
-
-    if args.runs < 1 or args.max_runs < 1:
-        raise UserError(f"--runs {args.runs} / --max-runs {args.max_runs}: both must be at least 1")
-    if args.duration is not None and args.duration < 1:
-        raise UserError(f"--duration {args.duration}: must be at least 1 second")
-    scenario = scenarios.get(args.scenario)
-    duration = args.duration or scenario.duration
-    plan = plan_mod.load(args.plan)
-    for name in plan.fragments:
-        kconfig.load_fragment(name)  # a typo is a user error now, not a skip at every step
-    repo, prefix = git.toplevel(Path(args.kernel).expanduser())
-    good = git.rev_parse(repo, args.good, "--good")
-    bad = git.rev_parse(repo, args.bad, "--bad")
-    if good == bad:
-        raise UserError(f"--good {args.good} and --bad {args.bad} are the same commit {good[:12]}")
-    if not git.is_ancestor(repo, good, bad):
-        raise UserError(f"--good {args.good} is not an ancestor of --bad {args.bad}; bisect needs GOOD before BAD")
-
-    settings = Settings(good, bad, args.runs, max(args.max_runs, args.runs), args.signature.strip())
-    # Everything that changes the answer keys the bisect: the same command resumes, another starts afresh.
-    key = {
-        **settings.to_dict(),
-        "repo": str(repo),
-        "prefix": prefix,
-        "scenario": scenario.name,
-        "duration": duration,
-        "fragments": list(plan.fragments),
-        "suppressions": list(plan.suppressions),
-        "memory_mb": plan.memory_mb,
-        "cpus": plan.cpus,
-    }
-    bisect_id = digest(json.dumps(key, sort_keys=True), length=12)
-    out = Path(args.results) if args.results else results_dir() / f"bisect-{bisect_id}"
-    state_file = StateFile(out / "state.json")
-    if args.restart:
-        state_file.remove()
-    state = state_file.load(key)
-    log = _Log(out / "bisect.log")
-    if state.steps:
-        log(f"bisect {bisect_id}: resuming with {len(state.steps)} recorded steps from {state_file.path}")
-    else:
-        log(f"bisect {bisect_id}: {good[:12]}..{bad[:12]} in {repo}, scenario {scenario.name}, logs in {out}")
-
-    with _sigterm_interrupts(), KernelTester(
-        repo,
-        prefix,
-        scenario,
-        duration,
-        out,
-        **plan.kernel_and_vm(),
-        jobs=args.jobs,
-        progress=log,
-    ) as tester:
-        result = Bisector(
-            GitHistory(repo), tester, settings, state=state, save=state_file.save, progress=log, log_dir=tester.log_dir
-        ).run()
-
-    meta = {
-        "id": bisect_id,
-        "repo": str(repo),
-        "scenario": scenario.name,
-        "duration": duration,
-        "results": str(out),
-        "state": str(state_file.path),
-    }
-    report.write_json(out / "bisect.json", result, meta)
-    report.write_junit(out / "junit.xml", result, meta)
-    summary = report.text(result, meta)
-    (out / "summary.txt").write_text(summary + "\n")
+    outcome = bisect(request(args))
     if args.junit:
-        report.write_junit(Path(args.junit), result, meta)
-    print(json.dumps(report.document(result, meta), indent=2) if args.json else summary)
+        report.write_junit(Path(args.junit), outcome.result, outcome.meta)
+    doc = report.document(outcome.result, outcome.meta)
+    print(json.dumps(doc, indent=2) if args.json else report.text(outcome.result, outcome.meta))
     sys.stdout.flush()
-    if result.culprit is None:
-        print(f"harness: no single culprit: skipped commits leave {len(result.candidates)} candidates",
+    if outcome.result.culprit is None:
+        print(f"harness: no single culprit: skipped commits leave {len(outcome.result.candidates)} candidates",
               file=sys.stderr)
-        return EXIT_ERROR
-    return EXIT_OK
+    return outcome.exit_code

@@ -36,15 +36,16 @@ from harness.bisect.model import (
     BisectResult,
     Culprit,
     RunRecord,
-    StepOutcome,
+    Step,
     Target,
 )
 from harness.bisect.state import State
 from harness.errors import BootError, BuildError, InfraError, UserError
-from harness.verdict import ERROR, FAIL
-from harness.verdict import SKIP as RUN_SKIP
+from harness.verdict import ErrorKind, Verdict
 
 CommitTester = Callable[[str], Iterable[RunRecord]]
+# Run errors that skip the commit, like ``git bisect skip``: the commit cannot be tested.
+SKIPPED_KINDS = (ErrorKind.BUILD, ErrorKind.BOOT)
 Progress = Callable[[str], None]
 
 
@@ -164,7 +165,7 @@ class Bisector:
             steps=list(self.state.steps),
         )
 
-    def _target(self, bad_ep: StepOutcome) -> Target:
+    def _target(self, bad_ep: Step) -> Target:
         """The target signature, from --signature or BAD's first failing run."""
         short = self.settings.bad[:12]
         self._endpoint_must_run(bad_ep, "BAD")
@@ -186,13 +187,13 @@ class Bisector:
         self._record(bad_ep)
         return target
 
-    def _endpoint_must_run(self, step: StepOutcome, which: str) -> None:
+    def _endpoint_must_run(self, step: Step, which: str) -> None:
         if step.verdict != SKIP:
             return
         msg = f"{which} {step.commit[:12]} cannot be tested: {step.reason}; choose another {which}"
         # Build and boot failures are the kernel's (exit 3); a config or scenario
         # that cannot apply to this endpoint at all is the request's (exit 2).
-        error = {"build": BuildError, "boot": BootError}.get(step.error_kind, UserError)
+        error = {ErrorKind.BUILD: BuildError, ErrorKind.BOOT: BootError}.get(step.error_kind, UserError)
         raise error(msg, log=step.log_dir or None)
 
     def _announce(self, target: Target, reproduced: int, runs: int, p: float, per_step: int) -> None:
@@ -206,12 +207,12 @@ class Bisector:
 
     # ---- one commit ----
 
-    def _step(self, rev: str, role: str, runs: int, target: Target | None) -> StepOutcome:
+    def _step(self, rev: str, role: str, runs: int, target: Target | None) -> Step:
         done = self.state.find(rev)
         if done is not None:
             self._say(f"bisect: {rev[:12]}: {done.verdict} (recorded in the state file)")
             return done
-        step = StepOutcome(rev, self._subject(rev), role, GOOD, runs, log_dir=self._log_dir(rev))
+        step = Step(rev, self._subject(rev), role, GOOD, runs, log_dir=self._log_dir(rev))
         what = {BAD_ENDPOINT: "BAD endpoint", GOOD_ENDPOINT: "GOOD endpoint", STEP: "step"}[role]
         self._say(f"bisect: {what} {rev[:12]} {step.subject!r}: up to {runs} runs")
         start = self._clock()
@@ -228,7 +229,7 @@ class Bisector:
             self._say(f"bisect: {rev[:12]}: {step.verdict} ({step.reason}) in {step.seconds:.0f}s")
         return step
 
-    def _runs(self, step: StepOutcome, runs: int, target: Target | None) -> None:
+    def _runs(self, step: Step, runs: int, target: Target | None) -> None:
         """Pull runs from the tester until enough, or the target shows, or the commit must be skipped."""
         it: Iterator[RunRecord] | None = None
         try:
@@ -240,13 +241,13 @@ class Bisector:
                 step.runs.append(rec)
                 self._say(f"bisect: {step.commit[:12]} run {len(step.runs)}/{runs}: {rec.verdict}"
                           f"{' ' + rec.signatures[0] if rec.signatures else ''}")
-                if rec.verdict == ERROR:
-                    if rec.error_kind in ("build", "boot"):
+                if rec.verdict == Verdict.ERROR:
+                    if rec.error_kind in SKIPPED_KINDS:
                         raise _Skip(rec.error_kind, f"{rec.error_kind} error: {rec.message}")
-                    if rec.error_kind == "user":
+                    if rec.error_kind == ErrorKind.USER:
                         raise UserError(rec.message)
                     raise InfraError(f"testing {step.commit[:12]}: {rec.message}", log=rec.log or None)
-                if rec.verdict == RUN_SKIP:
+                if rec.verdict == Verdict.SKIP:
                     raise _Skip("user", f"scenario cannot run on this kernel: {rec.message}")
                 if target is not None and target.matches(rec):
                     break  # one reproduction settles it; more runs would only cost time
@@ -260,9 +261,9 @@ class Bisector:
         if not step.runs:
             raise _Skip("build", "the tester produced no run")
 
-    def _judge(self, step: StepOutcome, target: Target) -> None:
+    def _judge(self, step: Step, target: Target) -> None:
         hits = [r for r in step.runs if target.matches(r)]
-        others = [r for r in step.runs if r.verdict == FAIL and not target.matches(r)]
+        others = [r for r in step.runs if r.verdict == Verdict.FAIL and not target.matches(r)]
         if hits:
             step.verdict, step.reason = BAD, f"run {step.runs.index(hits[0]) + 1} reproduced it"
             return
@@ -272,7 +273,7 @@ class Bisector:
             first = others[0].signatures[0] if others[0].signatures else "a failure"
             step.reason += f"; {len(others)} failed otherwise ({first}): not the target"
 
-    def _record(self, step: StepOutcome) -> None:
+    def _record(self, step: Step) -> None:
         self.state.record(step)
         self._save(self.state)
 

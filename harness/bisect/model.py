@@ -6,18 +6,15 @@ Plain dataclasses that round-trip through JSON, because the state file,
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 
-from harness.verdict import FAIL, RunResult, oracle_key
+from harness.verdict import COMPLETED, ORACLE_PREFIX, ErrorKind, RunResult, Verdict, oracle_key, oracle_keys, signatures
 
 GOOD, BAD, SKIP = "good", "bad", "skip"
 # Which part of the bisection a step is: the two endpoint checks, then the steps proper.
 BAD_ENDPOINT, GOOD_ENDPOINT, STEP = "bad-endpoint", "good-endpoint", "step"
 
 TITLE, ORACLE = "title", "oracle"
-# Oracle failures the runner appends for teardown commands; not the scenario's invariant.
-_TEARDOWN = "teardown failed:"
 
 
 @dataclass
@@ -25,10 +22,10 @@ class RunRecord:
     """What bisect keeps of one run (a RunResult without the bulky text)."""
 
     index: int
-    verdict: str  # harness.verdict PASS / FAIL / ERROR / SKIP
+    verdict: Verdict
     titles: list[str] = field(default_factory=list)
     oracle_failures: list[str] = field(default_factory=list)
-    error_kind: str = ""
+    error_kind: ErrorKind = ErrorKind.NONE
     message: str = ""
     seconds: float = 0.0
     boot_seconds: float = 0.0
@@ -50,11 +47,13 @@ class RunRecord:
 
     @property
     def signatures(self) -> list[str]:
-        return list(self.titles) + [f"oracle: {o}" for o in self.oracle_failures]
+        return signatures(self.titles, self.oracle_failures)
 
     @classmethod
     def from_dict(cls, d: dict) -> "RunRecord":
-        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+        r = cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+        r.verdict, r.error_kind = Verdict(r.verdict), ErrorKind(r.error_kind or "")
+        return r
 
 
 @dataclass(frozen=True)
@@ -74,11 +73,11 @@ class Target:
     @classmethod
     def first_of(cls, run: RunRecord) -> "Target | None":
         """BAD's signature: its first report title, else its first oracle failure."""
-        if run.verdict != FAIL:
+        if run.verdict != Verdict.FAIL:
             return None
         if run.titles:
             return cls(TITLE, run.titles[0])
-        keys = _oracle_keys(run)
+        keys = oracle_keys(run.oracle_failures)
         return cls(ORACLE, keys[0]) if keys else None
 
     @classmethod
@@ -91,25 +90,22 @@ class Target:
         return cls(TITLE, text)
 
     def matches(self, run: RunRecord) -> bool:
-        if run.verdict != FAIL:
+        if run.verdict != Verdict.FAIL:
             return False
         if self.kind == TITLE:
             return self.text in run.titles
-        keys = _oracle_keys(run)
+        keys = oracle_keys(run.oracle_failures)
         return bool(keys) if self.text == ANY_ORACLE else self.text in keys
 
     def __str__(self) -> str:
-        return self.text if self.kind == TITLE else f"oracle: {self.text}"
+        return self.text if self.kind == TITLE else ORACLE_PREFIX + self.text
 
 
 ANY_ORACLE = "*"
-def _oracle_keys(run: RunRecord) -> list[str]:
-    """The run's oracle signatures, minus teardown noise and the "... and N more" count line."""
-    return [k for o in run.oracle_failures if not o.startswith(_TEARDOWN) and (k := oracle_key(o))]
 
 
 @dataclass
-class StepOutcome:
+class Step:
     """One commit tested: its verdict and the runs behind it."""
 
     commit: str
@@ -126,7 +122,7 @@ class StepOutcome:
     @property
     def completed_runs(self) -> int:
         """Runs that exercised the kernel (not errors, not skips): the evidence."""
-        return sum(1 for r in self.runs if r.verdict in ("PASS", "FAIL"))
+        return sum(1 for r in self.runs if r.verdict in COMPLETED)
 
     @property
     def titles(self) -> list[str]:
@@ -151,7 +147,7 @@ class StepOutcome:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "StepOutcome":
+    def from_dict(cls, d: dict) -> "Step":
         kw = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         kw["runs"] = [RunRecord.from_dict(r) for r in d.get("runs", [])]
         return cls(**kw)
@@ -177,7 +173,7 @@ class BisectResult:
     culprit: Culprit | None
     candidates: list[Culprit]  # more than one when skips hid the answer
     confidence: float
-    steps: list[StepOutcome]
+    steps: list[Step]
 
     @property
     def bisect_steps(self) -> int:

@@ -7,13 +7,13 @@ from pathlib import Path
 
 from junit_xml import TestCase, TestSuite, to_xml_report_string
 
-from harness.bisect.model import BAD, BAD_ENDPOINT, GOOD_ENDPOINT, SKIP, BisectResult, StepOutcome
+from harness.bisect.model import BAD, BAD_ENDPOINT, GOOD_ENDPOINT, SKIP, BisectResult, Step
 from harness.results.text import clean
 
 _ROLE = {BAD_ENDPOINT: "BAD", GOOD_ENDPOINT: "GOOD"}
 
 
-def _runs(step: StepOutcome) -> str:
+def _runs(step: Step) -> str:
     return f"{len(step.runs)}/{step.planned_runs}"
 
 
@@ -29,7 +29,7 @@ def _labels(result: BisectResult, step: str = "") -> list[str]:
     return labels
 
 
-def _titles(step: StepOutcome) -> str:
+def _titles(step: Step) -> str:
     if step.verdict == SKIP:
         return step.reason
     return "; ".join(step.titles) or "-"

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.bisect.model import StepOutcome
+from harness.bisect.model import Step
 from harness.errors import UserError
 
 VERSION = 1
@@ -23,15 +23,15 @@ VERSION = 1
 @dataclass
 class State:
     settings: dict  # what the bisect was asked (endpoints, scenario, runs...): must match on resume
-    steps: list[StepOutcome] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
 
-    def find(self, commit: str) -> StepOutcome | None:
+    def find(self, commit: str) -> Step | None:
         for s in self.steps:
             if s.commit == commit:
                 return s
         return None
 
-    def record(self, step: StepOutcome) -> None:
+    def record(self, step: Step) -> None:
         """Append a step, or replace its earlier record in place (the log keeps test order)."""
         for i, s in enumerate(self.steps):
             if s.commit == step.commit:
@@ -57,7 +57,7 @@ class StateFile:
             doc = json.loads(self.path.read_text())
             if doc.get("version") != VERSION:
                 raise ValueError(f"version {doc.get('version')!r}, expected {VERSION}")
-            state = State(doc["settings"], [StepOutcome.from_dict(s) for s in doc["steps"]])
+            state = State(doc["settings"], [Step.from_dict(s) for s in doc["steps"]])
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise UserError(f"bisect state {self.path} is unreadable ({e}); start over with --restart") from e
         if state.settings != settings:

@@ -16,18 +16,20 @@ from __future__ import annotations
 
 import fcntl
 import itertools
-import json
 import shutil
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
+from harness import image, kbuild, runner
 from harness.bisect import git
 from harness.bisect.model import RunRecord
 from harness.errors import BuildError, InfraError, UserError
 from harness.paths import cache_dir, digest, safe_name
+from harness.plan import Plan
+from harness.runner import Run, Testbed
+from harness.runner.progress import Progress
 
-Progress = Callable[[str], None]
 SLOTS = 4
 
 
@@ -74,20 +76,13 @@ class KernelTester:
         scenario,
         duration: int,
         logs: Path,
+        plan: Plan,  # fragments, suppressions and VM size
         *,
-        fragments: list[str] | None = None,
-        suppressions: list | None = None,
-        memory_mb: int = 2048,
-        cpus: int = 2,
         jobs: int | None = None,
         progress: Progress = print,
     ):
         self.repo, self.prefix, self.scenario, self.duration = Path(repo), prefix, scenario, duration
-        self.logs = Path(logs)
-        self.fragments = list(fragments or [])
-        self.suppressions = list(suppressions or [])
-        self.memory_mb, self.cpus, self.jobs = memory_mb, cpus, jobs
-        self.progress = progress
+        self.logs, self.plan, self.jobs, self.progress = Path(logs), plan, jobs, progress
         self._stack = ExitStack()
         self._worktree: Path | None = None
         self._image = None
@@ -123,11 +118,9 @@ class KernelTester:
         return self._worktree / self.prefix if self.prefix else self._worktree
 
     def _build(self, rev: str, tree: Path, step_dir: Path):
-        from harness.kbuild import get_kernel
-
         kept = step_dir / "build.log"
         try:
-            kernel = get_kernel(str(tree), extra_fragments=self.fragments, jobs=self.jobs, progress=self.progress)
+            kernel = kbuild.get_kernel(str(tree), extra_fragments=list(self.plan.fragments), jobs=self.jobs, progress=self.progress)
         except UserError as e:
             # A kconfig that does not apply at this commit (a symbol not there yet,
             # no kernel tree at all) is the commit's problem: skip it like a build
@@ -142,32 +135,19 @@ class KernelTester:
         return kernel
 
     def _test(self, rev: str) -> Iterator[RunRecord]:
-        from harness.run import RunSpec, run_scenario
-
         step_dir = Path(self.log_dir(rev))
         shutil.rmtree(step_dir, ignore_errors=True)  # a step cut short before: start it afresh
         step_dir.mkdir(parents=True, exist_ok=True)
         tree = self._checkout(rev)
         kernel = self._build(rev, tree, step_dir)
         if self._image is None:
-            from harness.image import ensure_image
-
-            self._image = ensure_image(progress=self.progress)
+            self._image = image.ensure_image(progress=self.progress)
+        bed = Testbed.for_plan(kernel, self._image, self.plan)
         for i in itertools.count():
-            spec = RunSpec(
-                self.scenario,
-                self.duration,
-                index=i,
-                seed=1 + i,  # the same seeds on every commit: runs compare like for like
-                memory_mb=self.memory_mb,
-                cpus=self.cpus,
-                suppressions=self.suppressions,
-            )
             workdir = step_dir / f"run-{i}"
             workdir.mkdir(parents=True, exist_ok=True)
-            result = run_scenario(kernel, self._image, spec, workdir, self.progress)
-            (workdir / "result.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n")
-            yield RunRecord.from_result(result)
+            result = runner.execute(Run(self.scenario, i, self.duration), bed, workdir, self.progress)
+            yield RunRecord.from_result(runner.store(result, workdir / "result.json"))
 
 
 def _keep(log: str | None, dest: Path) -> str | None:

@@ -7,22 +7,28 @@ from pathlib import Path
 from junit_xml import TestCase, TestSuite, to_xml_report_string
 
 from harness.results.text import clean
-from harness.verdict import ERROR, FAIL, SKIP, RunResult
+from harness.verdict import RunResult, Verdict
+
+
+# How each verdict marks its case (PASS: not at all).
+_MARK = {
+    Verdict.FAIL: lambda c, r: c.add_failure_info(message=clean(r.message, 1000), output=clean(r.report)),
+    Verdict.ERROR: lambda c, r: c.add_error_info(message=clean(f"{r.error_kind} error: {r.message}", 1000),
+                                                 output=clean(r.report)),
+    Verdict.SKIP: lambda c, r: c.add_skipped_info(message=clean(r.message, 1000)),
+}
 
 
 def junit_case(r: RunResult) -> TestCase:
     case = TestCase(
-        name=f"{r.scenario}#{r.index}",
+        name=r.item,
         classname=f"harness.{r.scenario}",
         elapsed_sec=round(r.duration, 3),
         file=r.console_log or None,
     )
-    if r.verdict == FAIL:
-        case.add_failure_info(message=clean(r.message, 1000), output=clean(r.report))
-    elif r.verdict == ERROR:
-        case.add_error_info(message=clean(f"{r.error_kind} error: {r.message}", 1000), output=clean(r.report))
-    elif r.verdict == SKIP:
-        case.add_skipped_info(message=clean(r.message, 1000))
+    mark = _MARK.get(r.verdict)
+    if mark is not None:
+        mark(case, r)
     return case
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from harness.verdict import ERROR, FAIL, PASS, SKIP, RunResult
+from harness.verdict import RunResult, Verdict, signatures
 
 # Worst first: the verdict shown for a scenario with several runs.
-_RANK = {ERROR: 0, FAIL: 1, SKIP: 2, PASS: 3}
+RANK = {Verdict.ERROR: 0, Verdict.FAIL: 1, Verdict.SKIP: 2, Verdict.PASS: 3}
+# Verdicts counted as bad runs in the "runs" column.
+BAD = frozenset({Verdict.FAIL, Verdict.ERROR})
 
 
 def summary_table(results: list[RunResult], width: int = 100) -> str:
@@ -16,13 +18,13 @@ def summary_table(results: list[RunResult], width: int = 100) -> str:
         groups.setdefault(r.scenario, []).append(r)
     rows = [("scenario", "runs", "verdict", "title(s)", "time")]
     for name, rs in groups.items():
-        worst = min(rs, key=lambda r: _RANK.get(r.verdict, 0))
-        verdict = worst.verdict + (f"({worst.error_kind})" if worst.verdict == ERROR else "")
-        bad = sum(1 for r in rs if r.verdict in (FAIL, ERROR))
+        worst = min(rs, key=lambda r: RANK.get(r.verdict, 0))
+        verdict = worst.verdict_text
+        bad = sum(1 for r in rs if r.verdict in BAD)
         runs = f"{bad}/{len(rs)} bad" if bad else str(len(rs))
         titles = []
         for r in rs:
-            for t in (r.titles or ([r.message] if r.verdict != PASS else [])) + [f"oracle: {o}" for o in r.oracle_failures]:
+            for t in signatures(r.titles or ([r.message] if r.verdict != Verdict.PASS else []), r.oracle_failures):
                 if t not in titles:
                     titles.append(t)
             # Not counted, but never hidden.

@@ -1,4 +1,4 @@
-"""The scenarios themselves: one record per bug family angle (BUGS.md).
+"""The scenarios themselves: one record per bug family angle (docs/bugs.md).
 
 Sizes are for the default guest: 2 vCPUs, ~2 GiB, a KASAN kernel under TCG
 (10-50x slower than the host), so counts stay modest and every program is

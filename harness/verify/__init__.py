@@ -7,13 +7,13 @@
     stats     Fisher's exact test
     compare   per-signature counts, p-values, the verdict
     core      the flow, with build and run injected (Deps)
-    vm_deps   the real build (kbuild) and run (run.run_scenario)
+    vm_deps   the real build (kbuild) and run (the runner's execute)
     report    text table, JSON, junit
     cli       `harness verify`
 """
 
 from harness.verify.compare import FIXES, NO_CHANGE, REGRESSION, VERDICT_ERROR, Comparison, compare
-from harness.verify.core import Deps, Job, Outcome, Request, verify
+from harness.verify.core import Deps, Outcome, Request, verify
 from harness.verify.stats import fisher_exact
 
 __all__ = [
@@ -23,7 +23,6 @@ __all__ = [
     "VERDICT_ERROR",
     "Comparison",
     "Deps",
-    "Job",
     "Outcome",
     "Request",
     "compare",

@@ -35,24 +35,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from harness.verdict import ERROR, FAIL, LOST_CONNECTION, NO_OUTPUT, PASS, SKIP, RunResult, oracle_key
+from harness.analysis.guest import HARNESS_TITLES
+from harness.verdict import COMPLETED, ORACLE_PREFIX, ErrorKind, RunResult, Verdict, oracle_key
 from harness.verify.stats import fisher_exact, smallest_p
 
 REGRESSION, FIXES, NO_CHANGE, VERDICT_ERROR = "regression", "fixes", "no-change", "error"
 BASELINE, PATCHED = "baseline", "patched"
 SIDES = (BASELINE, PATCHED)
 ALPHA = 0.05
-# Titles the harness gives a guest that died or hung without a kernel report.
-HARNESS_TITLES = (LOST_CONNECTION, NO_OUTPUT)
+# The titles the harness gives a guest that died or hung without a kernel report.
 NEW_MIN_RUNS = {t: 2 for t in HARNESS_TITLES}
 ANY_FAILURE = "any report or oracle failure"
 
 def normalize(signature: str) -> str:
     """The comparable form of a signature; "" for lines that are not one (a count of more)."""
-    if not signature.startswith("oracle: "):
+    if not signature.startswith(ORACLE_PREFIX):
         return signature  # report titles are normalized by the analysis already
-    key = oracle_key(signature[len("oracle: "):])
-    return f"oracle: {key}" if key else ""
+    key = oracle_key(signature[len(ORACLE_PREFIX):])
+    return ORACLE_PREFIX + key if key else ""
 
 
 @dataclass(frozen=True)
@@ -131,17 +131,17 @@ class Comparison:
 def _side(results: list[RunResult], build_error: str = "") -> Side:
     s = Side(build_error=build_error)
     for r in results:
-        if r.verdict == SKIP:
+        if r.verdict == Verdict.SKIP:
             s.skipped += 1
             continue
         s.runs += 1
-        if r.verdict in (PASS, FAIL):
+        if r.verdict in COMPLETED:
             s.completed += 1
-        elif r.error_kind == "boot":
+        elif r.error_kind == ErrorKind.BOOT:
             s.boot_failures += 1
         else:
             s.errors += 1
-        if r.verdict == ERROR and not s.first_error:
+        if r.verdict == Verdict.ERROR and not s.first_error:
             s.first_error = f"{r.error_kind or 'unknown'} error: {r.message}"
     return s
 
@@ -150,7 +150,7 @@ def _counts(results: list[RunResult]) -> tuple[dict[str, int], dict[tuple[str, s
     runs: dict[str, int] = {}
     seen: dict[tuple[str, str], int] = {}
     for r in results:
-        if r.verdict not in (PASS, FAIL):
+        if r.verdict not in COMPLETED:
             continue
         runs[r.scenario] = runs.get(r.scenario, 0) + 1
         sigs = dict.fromkeys(filter(None, (normalize(s) for s in r.signatures)))
@@ -176,8 +176,8 @@ def _drop_lone_aggregates(seen: dict[str, dict[tuple[str, str], int]]) -> None:
 
 def _unusable(results: list[RunResult]) -> list[str]:
     """Scenarios attempted on this side with no completed run."""
-    attempted = {r.scenario for r in results if r.verdict != SKIP}
-    done = {r.scenario for r in results if r.verdict in (PASS, FAIL)}
+    attempted = {r.scenario for r in results if r.verdict != Verdict.SKIP}
+    done = {r.scenario for r in results if r.verdict in COMPLETED}
     return sorted(attempted - done)
 
 
@@ -230,9 +230,10 @@ def compare(
     # A scenario neither side could complete for a reason other than booting
     # (its setup, the host) says nothing about the patch: noted, not compared.
     for scenario in sorted(set(dead[BASELINE]) & set(dead[PATCHED])):
-        kinds = {r.error_kind for n in SIDES for r in results[n] if r.scenario == scenario and r.verdict == ERROR}
-        if "boot" not in kinds:
-            first = next(r for r in results[BASELINE] + results[PATCHED] if r.scenario == scenario and r.verdict == ERROR)
+        kinds = {r.error_kind for n in SIDES for r in results[n] if r.scenario == scenario and r.verdict == Verdict.ERROR}
+        if ErrorKind.BOOT not in kinds:
+            first = next(r for r in results[BASELINE] + results[PATCHED]
+                         if r.scenario == scenario and r.verdict == Verdict.ERROR)
             cmp.notes.append(f"{scenario}: no completed run on either side, not compared"
                              f" ({first.error_kind or 'unknown'} error: {first.message})")
             for n in SIDES:

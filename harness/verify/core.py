@@ -5,24 +5,23 @@
     in parallel VMs -> compare
 
 Building and running come in through ``Deps`` so tests can fake them; the
-real ones (``vm_deps``) call kbuild's get_kernel and run.run_scenario, and
-nothing here duplicates either.
+real ones (``vm_deps``) call kbuild's get_kernel and the runner's execute,
+and nothing here duplicates either.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
-from harness.errors import EXIT_ERROR, EXIT_FAIL, EXIT_OK, BuildError, HarnessError, UserError
+from harness.errors import EXIT_ERROR, EXIT_FAIL, EXIT_OK, BuildError, UserError
 from harness.kbuild.build import Kernel
 from harness.kbuild.source import Prebuilt, resolve
-from harness.paths import safe_name
-from harness.verdict import ERROR, FAIL, PASS, RunResult
+from harness.runner import Run, error_result, item_file, store
+from harness.verdict import COMPLETED, ErrorKind, RunResult, Verdict
 from harness.verify import patches as patches_mod
 from harness.verify.budget import Sizing
 from harness.verify.checkpatch import Checkpatch, run_checkpatch
@@ -39,6 +38,7 @@ from harness.verify.compare import (
     compare,
 )
 from harness.verify.tree_copy import TreeCopy
+from harness.vm.machine import kill_all
 
 Progress = Callable[[str], None]
 # A kernel whose first runs all fail to boot will not boot later ones either:
@@ -48,29 +48,8 @@ ABORT_AFTER_BOOT_ERRORS = 2
 EXIT_CODES = {REGRESSION: EXIT_FAIL, FIXES: EXIT_OK, NO_CHANGE: EXIT_OK, VERDICT_ERROR: EXIT_ERROR}
 
 
-@dataclass(frozen=True)
-class Job:
-    side: str
-    scenario: Any  # a harness.scenarios.Scenario; anything with .name in tests
-    index: int
-    duration: int
-
-    @property
-    def name(self) -> str:
-        return self.scenario.name
-
-    @property
-    def seed(self) -> int:
-        # The same seed for run i on both sides: the pair differs only by the patch.
-        return 1 + self.index
-
-    @property
-    def id(self) -> str:
-        return f"{self.side}/{self.name}#{self.index}"
-
-
 Builder = Callable[[str | None, str], Kernel]  # (KERNEL= value or copy path, side) -> Kernel; BuildError on failure
-Runner = Callable[[Kernel, Job, Path], RunResult]
+Runner = Callable[[Kernel, Run, Path], RunResult]
 
 
 @dataclass
@@ -108,43 +87,32 @@ class Outcome:
         return EXIT_CODES[self.comparison.verdict]
 
 
-def jobs_for(scenarios: list, runs: int, durations: dict[str, int]) -> list[Job]:
+def jobs_for(scenarios: list, runs: int, durations: dict[str, int]) -> list[Run]:
     """Every run, interleaved so a baseline and a patched run of the same pair start
     together: both sides see the same host load, and a verify cut short keeps the
-    sides balanced."""
+    sides balanced. Run i has the same seed on both sides: the pair differs only by
+    the patch."""
     out = []
     for i in range(runs):
         for sc in scenarios:
             for side in SIDES:
-                out.append(Job(side, sc, i, durations[sc.name]))
+                out.append(Run(sc, i, durations[sc.name], side=side))
     return out
-
-
-def _error_result(job: Job, kind: str, message: str) -> RunResult:
-    return RunResult(job.name, job.index, ERROR, error_kind=kind, message=message, seed=job.seed)
 
 
 def _hopeless(results: dict[str, list[RunResult]]) -> str:
     for side in SIDES:
         rs = results[side]
-        if any(r.verdict in (PASS, FAIL) for r in rs):
+        if any(r.verdict in COMPLETED for r in rs):
             continue
-        if sum(1 for r in rs if r.verdict == ERROR and r.error_kind == "boot") >= ABORT_AFTER_BOOT_ERRORS:
+        if sum(1 for r in rs if r.verdict == Verdict.ERROR and r.error_kind == ErrorKind.BOOT) >= ABORT_AFTER_BOOT_ERRORS:
             return side
     return ""
 
 
-def _kill_vms() -> None:
-    # On Ctrl-C the worker threads sit in ssh calls for up to a run's length;
-    # killing their QEMUs makes them return at once.
-    from harness.vm.machine import kill_all
-
-    kill_all()
-
-
 def run_all(
     kernels: dict[str, Kernel],
-    jobs: list[Job],
+    jobs: list[Run],
     runner: Runner,
     workers: int,
     run_dir: Path,
@@ -157,20 +125,14 @@ def run_all(
     results: dict[str, list[RunResult]] = {s: [] for s in SIDES}
     stop = threading.Event()
 
-    def one(job: Job) -> RunResult | None:
+    def one(job: Run) -> RunResult | None:
         if stop.is_set():
             return None
-        workdir = run_dir / job.side / "vms" / safe_name(f"{job.name}-{job.index}")
         try:
-            r = runner(kernels[job.side], job, workdir)
-        except HarnessError as e:
-            r = _error_result(job, "boot" if e.kind == "boot" else "infrastructure", e.message)
+            r = runner(kernels[job.side], job, run_dir / job.side / "vms" / job.stem)
         except Exception as e:  # one run's harness bug must not lose every other run's result
-            r = _error_result(job, "infrastructure", f"{type(e).__name__}: {e}")
-        items = run_dir / job.side / "items"
-        items.mkdir(parents=True, exist_ok=True)
-        (items / f"{safe_name(job.name)}-{job.index}.json").write_text(json.dumps(r.to_dict(), indent=2) + "\n")
-        return r
+            r = error_result(job, e)
+        return store(r, item_file(run_dir / job.side / "items", job))
 
     done = 0
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="verify-vm") as pool:
@@ -184,8 +146,7 @@ def run_all(
                     continue
                 done += 1
                 results[job.side].append(r)
-                kind = f"({r.error_kind})" if r.verdict == ERROR else ""
-                progress(f"verify: [{done}/{len(jobs)}] {job.id}: {r.verdict}{kind} {r.message}")
+                progress(f"verify: [{done}/{len(jobs)}] {job.id}: {r.line}")
                 side = _hopeless(results)
                 if side and not stop.is_set():
                     stop.set()
@@ -197,7 +158,9 @@ def run_all(
             stop.set()
             for f in futures:
                 f.cancel()
-            _kill_vms()
+            # The worker threads sit in ssh calls for up to a run's length;
+            # killing their QEMUs makes them return at once.
+            kill_all()
             raise
     for side in SIDES:
         results[side].sort(key=lambda r: (r.scenario, r.index))

@@ -1,4 +1,4 @@
-"""The real Deps: kbuild's get_kernel and run.run_scenario, with the guest image.
+"""The real Deps: kbuild's get_kernel and the runner's execute, with the guest image.
 
 Imported only when a verify really runs, so the rest of the package (and its
 unit tests) needs neither scenarios nor QEMU.
@@ -7,13 +7,14 @@ unit tests) needs neither scenarios nor QEMU.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
 
+from harness.image import ensure_image
+from harness.kbuild import get_kernel
 from harness.kbuild.build import Kernel
+from harness.runner import Run, Testbed, execute
+from harness.runner.progress import Progress
 from harness.verdict import RunResult
-from harness.verify.core import Deps, Job, Runner
-
-Progress = Callable[[str], None]
+from harness.verify.core import Deps, Runner
 
 
 def vm_deps(
@@ -26,27 +27,14 @@ def vm_deps(
     progress: Progress,
 ) -> Deps:
     def build(spec: str | None, side: str) -> Kernel:
-        from harness.kbuild import get_kernel
-
         return get_kernel(spec, extra_fragments=list(fragments), jobs=jobs, progress=lambda m: progress(f"{side}: {m}"))
 
     def make_runner() -> Runner:
-        from harness.image import ensure_image
-        from harness.run import RunSpec, run_scenario
-
         image = ensure_image(progress=progress)
 
-        def run(kernel: Kernel, job: Job, workdir: Path) -> RunResult:
-            spec = RunSpec(
-                job.scenario,
-                job.duration,
-                index=job.index,
-                seed=job.seed,
-                memory_mb=memory_mb,
-                cpus=cpus,
-                suppressions=list(suppressions),
-            )
-            return run_scenario(kernel, image, spec, workdir, lambda m: progress(f"{job.side}: {m}"))
+        def run(kernel: Kernel, job: Run, workdir: Path) -> RunResult:
+            bed = Testbed(kernel, image, memory_mb, cpus, tuple(suppressions))
+            return execute(job, bed, workdir, lambda m: progress(f"{job.side}: {m}"))
 
         return run
 

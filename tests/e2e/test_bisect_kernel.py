@@ -20,14 +20,14 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from harness import bugs
+from harness.corpus import bugs
 from harness.bisect import git as bgit
 from harness.bisect.engine import Bisector, GitHistory, Settings
 from harness.bisect.model import RunRecord
 from harness.bisect.synthetic import DECOY_TITLE, LAYOUT, kernel_history
 from harness.kbuild.source import debian_source
 from harness.paths import REPO
-from harness.verdict import FAIL, PASS
+from harness.verdict import Verdict
 
 pytestmark = [
     pytest.mark.slow,
@@ -74,7 +74,7 @@ def simulate(h):
             for n in itertools.count():
                 titles = [DECOY_TITLE] if rev in h.decoy else []
                 titles += ["the bug"] if index[rev] >= first_bad else []
-                yield RunRecord(n, FAIL if titles else PASS, titles=titles)
+                yield RunRecord(n, Verdict.FAIL if titles else Verdict.PASS, titles=titles)
 
         return runs()
 

@@ -37,7 +37,7 @@ TIMEOUT = 4 * 3600  # a cold copy build of a KASAN kernel on 2 cores is most of 
 
 def _bugs():
     try:
-        from harness.bugs import all_bugs
+        from harness.corpus.bugs import all_bugs
     except ImportError:
         return []
     return all_bugs()
@@ -99,8 +99,8 @@ def reverse_patch(clean: Path, bugged: Path, files: tuple[str, ...], out: Path) 
 @pytest.mark.parametrize("bug", _bug_params())
 def test_bug_patch_is_a_regression_and_its_revert_fixes(bug, clean_tree, tmp_path):
     if bug is None:
-        pytest.skip("no bug corpus (harness.bugs / tests/bugs)")
-    from harness.bugs import check_applies
+        pytest.skip("no bug corpus (harness.corpus.bugs / tests/bugs)")
+    from harness.corpus.bugs import check_applies
 
     check_applies(bug, clean_tree)
 

@@ -1,4 +1,4 @@
-"""The seed bug families (shared/BUGS.md) as the console prints them, titled right."""
+"""The seed bug families (docs/bugs.md) as the console prints them, titled right."""
 
 from __future__ import annotations
 

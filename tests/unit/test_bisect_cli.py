@@ -20,7 +20,7 @@ from harness.bisect.synthetic import Change, commit_series, init
 from harness.errors import BuildError
 from harness.kbuild import Kernel
 from harness.paths import REPO
-from harness.verdict import FAIL, PASS, RunResult
+from harness.verdict import RunResult, Verdict
 
 TARGET = "BUG: Dentry still in use in umount_check"
 N = 13
@@ -56,7 +56,7 @@ def make_repo(tmp_path, bug_at=9, extra=None):
 
 
 class FakeKernel:
-    """Stands in for get_kernel / ensure_image / run_scenario; records what it saw."""
+    """Stands in for get_kernel / ensure_image / the runner's execute; records what it saw."""
 
     def __init__(self, monkeypatch, interrupt_at=None):
         self.trees: list[Path] = []
@@ -65,7 +65,7 @@ class FakeKernel:
         self.interrupt_at = interrupt_at
         monkeypatch.setattr("harness.kbuild.get_kernel", self.get_kernel)
         monkeypatch.setattr("harness.image.ensure_image", lambda progress=print: object())
-        monkeypatch.setattr("harness.run.run_scenario", self.run_scenario)
+        monkeypatch.setattr("harness.runner.execute", self.execute)
 
     def get_kernel(self, tree, extra_fragments=None, jobs=None, progress=print):
         tree = Path(tree)
@@ -79,14 +79,15 @@ class FakeKernel:
             raise BuildError("kernel build failed", log=str(log))
         return Kernel(tree / "bzImage", None, None, build_log=log, source=str(tree), rebuilt=True)
 
-    def run_scenario(self, kernel, image, spec, workdir, progress=print):
+    def execute(self, run, bed, workdir, progress=print):
+        kernel = bed.kernel
         self.runs += 1
         if self.interrupt_at is not None and len(self.trees) >= self.interrupt_at:
             raise KeyboardInterrupt
         flags = (Path(kernel.source) / "kernel.txt").read_text().split()
         (workdir / "console.log").write_text("console\n")
         titles = [TARGET] if "bug" in flags else []
-        return RunResult(spec.scenario.name, spec.index, FAIL if titles else PASS, titles=titles,
+        return RunResult(run.scenario.name, run.index, Verdict.FAIL if titles else Verdict.PASS, titles=titles,
                          duration=2.0, console_log=str(workdir / "console.log"))
 
 
@@ -237,19 +238,28 @@ def test_make_bisect_target_calls_harness_bisect():
     assert r.returncode != 0 and "usage: make bisect KERNEL=<git tree> GOOD=<rev>" in r.stderr
 
 
-def test_sigterm_unwinds_like_ctrl_c_so_the_worktree_is_removed():
+def test_sigterm_unwinds_like_ctrl_c_so_the_worktree_is_removed(env, monkeypatch, capsys):
+    # CI stops jobs with SIGTERM; the CLI's one handler makes it unwind like Ctrl-C.
     import os
     import signal
-    import time
 
-    from harness.bisect.cli import _sigterm_interrupts
+    repo, commits = make_repo(env)
+    fake = FakeKernel(monkeypatch)
+    real = fake.execute
 
-    before = signal.getsignal(signal.SIGTERM)
-    with pytest.raises(KeyboardInterrupt):
-        with _sigterm_interrupts():
+    def execute(run, bed, workdir, progress=print):
+        if fake.runs == 2:
             os.kill(os.getpid(), signal.SIGTERM)
-            time.sleep(5)  # the handler interrupts this at once
-    assert signal.getsignal(signal.SIGTERM) == before
+        return real(run, bed, workdir, progress)
+
+    monkeypatch.setattr("harness.runner.execute", execute)
+    before = signal.getsignal(signal.SIGTERM)
+    try:
+        assert bisect(repo, commits[0], commits[-1]) == 130
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert "harness: interrupted" in capsys.readouterr().err
+    assert worktrees(repo) == [str(repo)]
 
 
 def test_kconfig_that_cannot_apply_skips_the_commit_but_is_a_user_error_at_an_endpoint(env, monkeypatch, capsys):

@@ -14,7 +14,7 @@ from harness.bisect.model import ANY_ORACLE, BAD, GOOD, ORACLE, SKIP, STEP, TITL
 from harness.bisect.state import StateFile
 from harness.bisect.synthetic import Change, commit_series, init
 from harness.errors import BootError, BuildError, UserError
-from harness.verdict import ERROR, FAIL, PASS
+from harness.verdict import Verdict
 
 TARGET = "KASAN: slab-use-after-free Read in tracing_open_file_tr"
 DECOY = "WARNING in harness_bisect_decoy"
@@ -59,7 +59,7 @@ class Fake:
         for run in itertools.count():
             self.runs += 1
             if "noboot" in flags:
-                yield RunRecord(run, ERROR, error_kind="boot", message="Kernel panic - not syncing: VFS")
+                yield RunRecord(run, Verdict.ERROR, error_kind="boot", message="Kernel panic - not syncing: VFS")
                 continue
             titles, oracle = [], []
             if "decoy" in flags:
@@ -73,7 +73,7 @@ class Fake:
                     oracle.append("... and 12 more oracle failures")
                 else:
                     titles.append(TARGET)
-            yield RunRecord(run, FAIL if titles or oracle else PASS, titles=titles, oracle_failures=oracle, seconds=1.0)
+            yield RunRecord(run, Verdict.FAIL if titles or oracle else Verdict.PASS, titles=titles, oracle_failures=oracle, seconds=1.0)
 
 
 def bug_from(k, extra=None):
@@ -234,13 +234,13 @@ def test_oracle_key_and_signature_parsing():
     # Texts without an oracle name (the runner's own) compare with numbers masked.
     assert oracle_key("3 threads stuck in the kernel after the deadline") == oracle_key(
         "5 threads stuck in the kernel after the deadline")
-    teardown = RunRecord(0, FAIL, oracle_failures=["teardown failed: umount /mnt/scratch: busy"])
+    teardown = RunRecord(0, Verdict.FAIL, oracle_failures=["teardown failed: umount /mnt/scratch: busy"])
     assert not Target.parse("oracle").matches(teardown)
     assert Target.parse("oracle") == Target(ORACLE, ANY_ORACLE)
     assert Target.parse("oracle: nr_negative-drift") == Target(ORACLE, "nr_negative-drift")
     assert Target.parse("oracle: nr_negative-drift: dentry-state after drop_caches: 12") == Target(ORACLE, "nr_negative-drift")
     assert Target.parse(TARGET) == Target(TITLE, TARGET)
-    run = RunRecord(0, FAIL, titles=[DECOY], oracle_failures=["umount-busy: umount /mnt/x gave EBUSY"])
+    run = RunRecord(0, Verdict.FAIL, titles=[DECOY], oracle_failures=["umount-busy: umount /mnt/x gave EBUSY"])
     assert Target.parse("oracle").matches(run) and Target.parse("oracle: umount-busy").matches(run)
     assert not Target.parse("oracle: ghost-file").matches(run) and not Target.parse(TARGET).matches(run)
 

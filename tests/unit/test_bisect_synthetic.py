@@ -10,7 +10,7 @@ from harness.bisect import git as bgit
 from harness.bisect.engine import Bisector, GitHistory, Settings
 from harness.bisect.model import RunRecord
 from harness.bisect.synthetic import DECOY, DECOY_TITLE, LAYOUT, kernel_history
-from harness.verdict import FAIL, PASS
+from harness.verdict import Verdict
 
 
 @dataclass
@@ -65,7 +65,7 @@ def test_the_layout_makes_the_bisection_meet_the_decoy(tree):
         def runs():
             for n in itertools.count():
                 titles = ([DECOY_TITLE] if rev in h.decoy else []) + (["bug"] if index[rev] >= index[h.culprit] else [])
-                yield RunRecord(n, FAIL if titles else PASS, titles=titles)
+                yield RunRecord(n, Verdict.FAIL if titles else Verdict.PASS, titles=titles)
 
         return runs()
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import bugs
+from harness.corpus import bugs
 from harness.errors import UserError
 from harness.paths import cache_dir
 

@@ -3,8 +3,8 @@ from dataclasses import replace
 
 import pytest
 
-from harness.bugs import all_bugs
-from harness.bugtree import bug_tree
+from harness.corpus.bugs import all_bugs
+from harness.corpus.bugtree import bug_tree
 
 
 @pytest.fixture
@@ -18,7 +18,7 @@ def fake(tmp_path, monkeypatch):
         "--- a/fs/a.c\n+++ b/fs/a.c\n@@ -1,2 +1,2 @@\n-int a = 1;\n+int a = 0; /* bug */\n int b = 2;\n"
     )
     bug = replace(all_bugs()[0], name="fake", path=patch, files=("fs/a.c",))
-    monkeypatch.setattr("harness.bugs.get", lambda name: bug)
+    monkeypatch.setattr("harness.corpus.bugs.get", lambda name: bug)
     return pristine, bug
 
 

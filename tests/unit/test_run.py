@@ -1,4 +1,4 @@
-"""run_scenario's verdicts, with a fake VM: every branch of the taxonomy."""
+"""The runner's verdicts, with a fake VM: every branch of the taxonomy."""
 
 import json
 from dataclasses import dataclass, replace
@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from harness import run as run_mod
+from harness.runner import Evidence, Run, Testbed, judge
+from harness.runner import drive as run_mod
 from harness.errors import BootError, GuestLost
 from harness.kbuild import Kernel
 from harness.scenarios import Scenario
+from harness.verdict import ErrorKind, RunResult, Verdict
 from harness.vm.ssh import CommandResult
 
 KASAN_REPORT = """[   12.000001] ==================================================================
@@ -54,6 +56,8 @@ class Script:
     qemu_status: int | None = None  # QEMU's exit status when lost
     boot_error: bool = False
     vcpu_samples: list = None  # the host's vCPU ledger (harness.vm.vcpu.Sample)
+    console_after: str = ""  # what the console gets once the program runs
+    stderr_lines: tuple = ()  # the program's progress lines, as ssh hands them over
 
 
 class FakeProc:
@@ -97,6 +101,10 @@ class FakeVM:
         if "fake-prog" not in command:
             return CommandResult(command, 0, "", "", 0.0)
         s = self.script
+        with open(self.console_log, "a") as f:
+            f.write(s.console_after)
+        for line in s.stderr_lines:
+            on_stderr(line)
         if s.lose:
             self._proc = FakeProc(s.qemu_status)
             raise GuestLost("ssh connection lost")
@@ -127,7 +135,7 @@ def go(tmp_path, kernel, monkeypatch):
 
     def _go(script, sc=SC):
         FakeVM.script = script
-        return run_mod.run_scenario(kernel, Img(), run_mod.RunSpec(sc, 5), tmp_path / "vm", progress=lambda m: None)
+        return run_mod.execute(Run(sc, 0, 5), Testbed(kernel, Img()), tmp_path / "vm", progress=lambda m: None)
 
     return _go
 
@@ -190,7 +198,7 @@ def test_boot_failure_is_a_boot_error(go):
 
 
 def test_soft_lockup_of_a_starved_vcpu_passes_with_the_report_set_aside(go):
-    from harness import starvation
+    from harness.vm import starvation
     from harness.vm.vcpu import Sample
 
     lockup = (Path(__file__).parent.parent / "data" / "consoles" / "starved-soft-lockup.log").read_text()
@@ -211,3 +219,77 @@ def test_soft_lockup_of_a_starved_vcpu_passes_with_the_report_set_aside(go):
     r = go(Script(console=console, stdout=counters(), vcpu_samples=busy))
     assert r.verdict == "FAIL" and r.titles == ["BUG: soft lockup in inotify_read"] and r.set_aside == []
     assert starvation.STARVED_SHARE < 0.5
+
+
+def test_a_guest_that_rebooted_during_the_stress_is_an_unexpected_reboot(go):
+    r = go(Script(lose=True, qemu_status=0, console_after="[   20.000000] reboot: Restarting system\n"))
+    assert r.verdict == "FAIL" and r.titles == ["unexpected kernel reboot"]
+    assert "Restarting system" in r.report
+
+
+def test_boot_lines_before_the_stress_are_not_a_reboot():
+    boot = b"Decompressing Linux... Booting the kernel.\n[    0.000000] Linux version 6.12\n"
+    ev = Evidence(SC, console=boot + b"[   30.0] tail\n", console_from=len(boot), lost="ssh connection lost",
+                  qemu_status=0)
+    assert judge(ev).titles == ["lost connection to test machine"]
+    assert judge(replace(ev, console_from=0)).titles == ["unexpected kernel reboot"]
+
+
+def test_the_judge_is_pure_over_plain_evidence():
+    ev = Evidence(SC, console=KASAN_REPORT.encode(), stdout=counters(), exit_status=0, start_uptime=10.0)
+    j = judge(ev)
+    assert (j.verdict, j.error_kind) == (Verdict.FAIL, ErrorKind.NONE)
+    assert j.message == "KASAN: slab-use-after-free Read in eventfs_iterate" and j.detection_s == pytest.approx(2.0, abs=1e-3)
+    assert judge(ev) == j
+    ok = judge(replace(ev, console=b""))
+    assert (ok.verdict, ok.message, ok.detection_s) == (Verdict.PASS, "ok", None)
+    too_little = judge(replace(ev, console=b"", stdout=counters(ops=0)))
+    assert (too_little.verdict, too_little.error_kind) == (Verdict.ERROR, ErrorKind.INFRASTRUCTURE)
+
+
+def test_progress_lines_are_kept_with_their_time_and_capped(go, monkeypatch):
+    r = go(Script(stdout=counters(), stderr_lines=("round 1: 10 ops", "", "round 2: 20 ops")))
+    assert [line for _, line in r.progress] == ["round 1: 10 ops", "round 2: 20 ops"]
+    assert all(isinstance(t, float) and t >= 0 for t, _ in r.progress)
+    assert json.loads(json.dumps(r.to_dict()))["progress"] == r.progress
+    monkeypatch.setattr(run_mod, "PROGRESS_LINES", 3)
+    r = go(Script(stdout=counters(), stderr_lines=tuple(f"line {i}" for i in range(10))))
+    assert [line for _, line in r.progress] == ["line 7", "line 8", "line 9"]
+
+
+def test_verdicts_and_kinds_read_as_their_names():
+    r = RunResult("fake", 0, Verdict.ERROR, error_kind=ErrorKind.BOOT)
+    assert json.dumps(r.to_dict()["verdict"]) == '"ERROR"' and f"{r.verdict}({r.error_kind})" == "ERROR(boot)"
+    back = RunResult.from_dict(json.loads(json.dumps(r.to_dict())))
+    assert back.verdict is Verdict.ERROR and back.error_kind is ErrorKind.BOOT
+    assert RunResult.from_dict({"scenario": "x", "index": 0, "verdict": "PASS"}).error_kind is ErrorKind.NONE
+
+
+def test_each_verdict_maps_to_its_pytest_outcome():
+    from harness.pytest_plugin import check_verdict
+
+    check_verdict(RunResult("fake", 0, Verdict.PASS, message="ok"))
+    with pytest.raises(pytest.skip.Exception, match="needs CONFIG_BAR"):
+        check_verdict(RunResult("fake", 0, Verdict.SKIP, message="needs CONFIG_BAR"))
+    with pytest.raises(pytest.fail.Exception, match=r"^FAIL: KASAN"):
+        check_verdict(RunResult("fake", 0, Verdict.FAIL, message="KASAN: x"))
+    with pytest.raises(pytest.fail.Exception, match=r"^ERROR\(boot\): no marker"):
+        check_verdict(RunResult("fake", 0, Verdict.ERROR, error_kind=ErrorKind.BOOT, message="no marker"))
+
+
+def test_one_request_decides_seed_id_and_file_names(tmp_path):
+    from harness.runner import collect, error_result, item_file, load, store
+    from harness.errors import BootError
+
+    run = Run(SC, 2, 5, side="patched")
+    assert (run.seed, run.item, run.id, run.stem) == (3, "fake#2", "patched/fake#2", "fake-2")
+    assert item_file(tmp_path, run) == tmp_path / "fake-2.json"
+    boot = error_result(run, BootError("no ready marker"))
+    assert (boot.verdict, boot.error_kind, boot.seed) == (Verdict.ERROR, ErrorKind.BOOT, 3)
+    bug = error_result(run, KeyError("x"))
+    assert bug.error_kind == ErrorKind.INFRASTRUCTURE and bug.message == "KeyError: 'x'"
+    store(bug, item_file(tmp_path, run))
+    store(RunResult("fake", 0, Verdict.PASS, message="ok"), tmp_path / "fake-0.json")
+    assert [r.index for r in collect(tmp_path)] == [0, 2]
+    assert load(tmp_path / "fake-2.json") == bug
+    assert (tmp_path / "fake-2.json").read_text().endswith("}\n")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import analysis, starvation
+from harness import analysis
+from harness.vm import starvation
 from harness.vm import vcpu
 from harness.vm.vcpu import Sample
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from harness.verdict import ERROR, FAIL, LOST_CONNECTION, PASS, SKIP, RunResult
+from harness.analysis.guest import LOST_CONNECTION
+from harness.verdict import ERROR, FAIL, PASS, SKIP, RunResult
 from harness.verify.budget import choose, estimate, workers_for
 from harness.verify.compare import (
     FIXES,

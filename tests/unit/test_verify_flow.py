@@ -18,7 +18,7 @@ import pytest
 from harness.cli import main
 from harness.errors import BuildError, UserError
 from harness.kbuild.build import Kernel
-from harness.verdict import ERROR, FAIL, PASS, RunResult
+from harness.verdict import RunResult, Verdict
 from harness.verify import report
 from harness.verify import cli as vcli
 from harness.verify.budget import choose
@@ -95,10 +95,10 @@ class Fakes:
             # A failed boot takes time in life; an instant one would let the pool's
             # workers drain every queued job before the collector can cancel them.
             time.sleep(0.02)
-            return RunResult(job.name, job.index, ERROR, error_kind="boot", message="Kernel panic - not syncing")
+            return RunResult(job.name, job.index, Verdict.ERROR, error_kind="boot", message="Kernel panic - not syncing")
         if "usleep" in code and job.name == "eventfs-lookup-race":
-            return RunResult(job.name, job.index, FAIL, titles=[KASAN], message=KASAN, seed=job.seed)
-        return RunResult(job.name, job.index, PASS, message="ok", seed=job.seed)
+            return RunResult(job.name, job.index, Verdict.FAIL, titles=[KASAN], message=KASAN, seed=job.seed)
+        return RunResult(job.name, job.index, Verdict.PASS, message="ok", seed=job.seed)
 
     def deps(self):
         return Deps(self.build, lambda: self.run)

@@ -1,36 +1,54 @@
 """A regression session: prepare the kernel and image once, run items, collect results.
 
-Shared by `harness run` and the pytest plugin (where the controller prepares
-and every xdist worker runs items against the same artifacts).
+Shared by `harness run` (``run_session``) and the pytest plugin (where the
+controller prepares and every xdist worker runs items against the same
+artifacts).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from harness import plan as plan_mod
-from harness import scenarios
+from harness import runner, scenarios
+from harness.image import ensure_image
 from harness.kbuild import Kernel, get_kernel
-from harness.paths import results_dir, safe_name
+from harness.paths import results_dir
 from harness.results import RunMeta, summary_table, write_all
-from harness.run import RunSpec, run_scenario
+from harness.runner import Run, Testbed, execute, item_file, store
+from harness.runner.progress import Progress, stderr_progress
 from harness.verdict import RunResult, exit_code
-
-Progress = Callable[[str], None]
-
-
-def stderr_progress(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
 
 def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class Request:
+    kernel: str | None  # KERNEL= value: a tree, a bzImage, or None for Debian's source
+    plan: plan_mod.Plan
+    run_dir: Path
+    duration: int | None = None  # overrides every item's
+    runs: int | None = None  # overrides every item's
+
+
+@dataclass
+class Outcome:
+    exit_code: int
+    table: str  # the summary table, with the results dir
+
+
+@dataclass(frozen=True)
+class GuestImageRef:
+    """The prepared image as workers see it: the paths a VM needs, nothing to build."""
+
+    rootfs: Path
+    ssh_key: Path
+    ready_marker: str
 
 
 @dataclass
@@ -57,6 +75,10 @@ class Prepared:
             source=self.kernel_source,
         )
 
+    def testbed(self, plan: plan_mod.Plan) -> Testbed:
+        image = GuestImageRef(Path(self.rootfs), Path(self.ssh_key), self.ready_marker)
+        return Testbed.for_plan(self.kernel(), image, plan)
+
     def to_json(self) -> str:
         return json.dumps(self.__dict__)
 
@@ -65,16 +87,7 @@ class Prepared:
         return cls(**json.loads(text))
 
 
-@dataclass
-class _Image:
-    rootfs: Path
-    ssh_key: Path
-    ready_marker: str
-
-
 def prepare(kernel_spec: str | None, plan: plan_mod.Plan, run_dir: Path, progress: Progress = stderr_progress) -> Prepared:
-    from harness.image import ensure_image
-
     t0 = time.monotonic()
     kernel = get_kernel(kernel_spec, extra_fragments=list(plan.fragments), progress=progress)
     build_seconds = time.monotonic() - t0 if kernel.rebuilt else 0.0
@@ -94,55 +107,27 @@ def prepare(kernel_spec: str | None, plan: plan_mod.Plan, run_dir: Path, progres
     )
 
 
-@dataclass(frozen=True)
-class Item:
-    scenario: str
-    index: int
-    duration: int
-
-    @property
-    def id(self) -> str:
-        return f"{self.scenario}#{self.index}"
-
-
-def items(plan: plan_mod.Plan, duration: int | None = None, runs: int | None = None, only: list[str] | None = None) -> list[Item]:
+def items(plan: plan_mod.Plan, duration: int | None = None, runs: int | None = None, only: list[str] | None = None) -> list[Run]:
     out = []
     for it in plan.items:
         if only and it.name not in only:
             continue
         sc = scenarios.get(it.name)
         for i in range(runs or it.runs):
-            out.append(Item(it.name, i, duration or it.duration or sc.duration))
+            out.append(Run(sc, i, duration or it.duration or sc.duration))
     return out
 
 
-def run_item(prep: Prepared, plan: plan_mod.Plan, item: Item, progress: Progress = stderr_progress) -> RunResult:
+def run_item(prep: Prepared, plan: plan_mod.Plan, run: Run, progress: Progress = stderr_progress) -> RunResult:
     run_dir = Path(prep.run_dir)
-    workdir = run_dir / "vms" / safe_name(f"{item.scenario}-{item.index}")
-    spec = RunSpec(
-        scenarios.get(item.scenario),
-        item.duration,
-        index=item.index,
-        seed=1 + item.index,
-        memory_mb=plan.memory_mb,
-        cpus=plan.cpus,
-        suppressions=list(plan.compiled_suppressions),
-    )
-    image = _Image(Path(prep.rootfs), Path(prep.ssh_key), prep.ready_marker)
-    result = run_scenario(prep.kernel(), image, spec, workdir, progress)
-    items_dir = run_dir / "items"
-    items_dir.mkdir(parents=True, exist_ok=True)
-    (items_dir / f"{safe_name(item.scenario)}-{item.index}.json").write_text(json.dumps(result.to_dict(), indent=2))
-    progress(f"{item.id}: {result.verdict}{'(' + result.error_kind + ')' if result.error_kind else ''} {result.message}")
+    result = execute(run, prep.testbed(plan), run_dir / "vms" / run.stem, progress)
+    store(result, item_file(run_dir / "items", run))
+    progress(f"{run.id}: {result.line}")
     return result
 
 
 def collect(run_dir: Path) -> list[RunResult]:
-    results = []
-    for p in sorted((run_dir / "items").glob("*.json")):
-        results.append(RunResult.from_dict(json.loads(p.read_text())))
-    results.sort(key=lambda r: (r.scenario, r.index))
-    return results
+    return runner.collect(run_dir / "items")
 
 
 def finish(prep: Prepared, results: list[RunResult]) -> tuple[int, str]:
@@ -163,3 +148,17 @@ def finish(prep: Prepared, results: list[RunResult]) -> tuple[int, str]:
 
 def default_run_dir() -> Path:
     return results_dir() / new_run_id()
+
+
+def run_session(req: Request, progress: Progress = stderr_progress) -> Outcome:
+    """Every item of the plan, one after another (pytest-xdist spreads them instead)."""
+    prep = prepare(req.kernel, req.plan, req.run_dir, progress)
+    try:
+        for run in items(req.plan, req.duration, req.runs):
+            run_item(prep, req.plan, run, progress)
+    except KeyboardInterrupt:
+        # The VM's context manager has killed QEMU already; keep what finished.
+        _, table = finish(prep, collect(req.run_dir))
+        print(table + "\ninterrupted: partial results above", flush=True)
+        raise
+    return Outcome(*finish(prep, collect(req.run_dir)))

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
+from pathlib import Path
 
 from harness import plan as plan_mod
-from harness import scenarios, session
+from harness import scenarios
+from harness.session.core import Request, default_run_dir, run_session
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -20,34 +23,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
+def request(args: argparse.Namespace) -> Request:
     known = {s.name for s in scenarios.all_scenarios()}
     for name in args.scenario:
         scenarios.get(name)  # unknown names are a user error, before any build
     plan = plan_mod.load(args.plan, known)
     if args.scenario:
-        plan = plan_mod.Plan(
-            plan.path,
-            tuple(plan_mod.PlanItem(n, None, 1) for n in args.scenario),
-            plan.fragments,
-            plan.suppressions,
-            plan.memory_mb,
-            plan.cpus,
-            plan.compiled_suppressions,
-        )
-    run_dir = Path(args.results) if args.results else session.default_run_dir()
-    prep = session.prepare(args.kernel, plan, run_dir)
-    try:
-        for item in session.items(plan, args.duration, args.runs):
-            session.run_item(prep, plan, item)
-    except KeyboardInterrupt:
-        # The VM's context manager has killed QEMU already; keep what finished.
-        _, table = session.finish(prep, session.collect(run_dir))
-        print(table + "\ninterrupted: partial results above", flush=True)
-        raise
-    code, table = session.finish(prep, session.collect(run_dir))
-    print(table)
+        plan = dataclasses.replace(plan, items=tuple(plan_mod.PlanItem(n, None, 1) for n in args.scenario))
+    run_dir = Path(args.results) if args.results else default_run_dir()
+    return Request(args.kernel, plan, run_dir, args.duration, args.runs)
+
+
+def run(args: argparse.Namespace) -> int:
+    outcome = run_session(request(args))
+    print(outcome.table)
     sys.stdout.flush()
-    return code
+    return outcome.exit_code

@@ -13,7 +13,8 @@ import shutil
 from pathlib import Path
 
 from harness import proc
-from harness.bugs import Bug
+from harness.corpus import bugs
+from harness.corpus.bugs import Bug
 from harness.errors import UserError
 from harness.lock import file_lock
 from harness.paths import cache_dir
@@ -60,10 +61,8 @@ def bug_tree(pristine: Path, bug: Bug | None, progress=print) -> Path:
         if current == (bug.name if bug else ""):
             return tree
         if current:
-            from harness.bugs import get
-
             progress(f"validate: removing {current}")
-            _patch(tree, get(current), reverse=True)
+            _patch(tree, bugs.get(current), reverse=True)
             state.write_text("")
         if bug is not None:
             progress(f"validate: applying {bug.path.name}")

@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "harness.cli_run",
     "harness.validate",
     "harness.verify.cli",
+    "harness.compare",
     "harness.bisect.cli",
 )
 

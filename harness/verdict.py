@@ -8,6 +8,9 @@ from dataclasses import asdict, dataclass, field
 from harness.errors import EXIT_ERROR, EXIT_FAIL, EXIT_OK, EXIT_USER
 
 PASS, FAIL, ERROR, SKIP = "PASS", "FAIL", "ERROR", "SKIP"
+# A FAIL whose every signature is a known issue of this kernel (harness/known.py):
+# shown with the issue's id, never as PASS, and alone it does not fail the run.
+KNOWN = "KNOWN"
 
 # Harness-level titles (syzkaller's wording) for a guest that died without a report.
 LOST_CONNECTION = "lost connection to test machine"
@@ -54,6 +57,11 @@ class RunResult:
     detection_s: float | None = None  # stress seconds until the first failure showed, for FAIL
     # Reports not counted, each {"title", "why"} (a soft lockup of a vCPU the host starved).
     set_aside: list[dict[str, str]] = field(default_factory=list)
+    # For KNOWN: the known-issue entries that explain it, each {"id", "comment", "report_url", "source"}.
+    known: list[dict[str, str]] = field(default_factory=list)
+    # With --retries: the verdicts of the reruns of a FAIL, and "k/n" runs that failed.
+    retries: list[str] = field(default_factory=list)
+    reproduced: str = ""
 
     @property
     def signatures(self) -> list[str]:
@@ -69,7 +77,7 @@ class RunResult:
 
 
 def exit_code(results: list[RunResult]) -> int:
-    """0 all passed (or skipped), 1 a kernel failure, 2 user error, 3 build/boot/infra error.
+    """0 all passed (or skipped, or failed only in known ways), 1 a kernel failure, 2 user error, 3 build/boot/infra error.
 
     An error outranks a failure: a run that could not be carried out says
     nothing about the kernel, so the whole run is not a clean verdict.

@@ -1,4 +1,5 @@
-"""junit.xml: a test case per scenario run; FAIL -> failure (message = title), ERROR -> error."""
+"""junit.xml: a test case per scenario run; FAIL -> failure (message = title), ERROR -> error,
+KNOWN -> skipped (message = the known issue's id and the title), SKIP -> skipped."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 from junit_xml import TestCase, TestSuite, to_xml_report_string
 
 from harness.results.text import clean
-from harness.verdict import ERROR, FAIL, SKIP, RunResult
+from harness.verdict import ERROR, FAIL, KNOWN, SKIP, RunResult
 
 
 def junit_case(r: RunResult) -> TestCase:
@@ -21,6 +22,11 @@ def junit_case(r: RunResult) -> TestCase:
         case.add_failure_info(message=clean(r.message, 1000), output=clean(r.report))
     elif r.verdict == ERROR:
         case.add_error_info(message=clean(f"{r.error_kind} error: {r.message}", 1000), output=clean(r.report))
+    elif r.verdict == KNOWN:
+        # junit has no "known failure": skipped, with the issue named, as pytest's xfail reads there.
+        ids = ", ".join(k["id"] for k in r.known)
+        first = (r.signatures or [r.message])[0]
+        case.add_skipped_info(message=clean(f"known issue {ids}: {first}", 1000), output=clean(r.report))
     elif r.verdict == SKIP:
         case.add_skipped_info(message=clean(r.message, 1000))
     return case

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from harness.verdict import ERROR, FAIL, PASS, SKIP, RunResult
+from harness.verdict import ERROR, FAIL, KNOWN, PASS, SKIP, RunResult
 
 # Worst first: the verdict shown for a scenario with several runs.
-_RANK = {ERROR: 0, FAIL: 1, SKIP: 2, PASS: 3}
+_RANK = {ERROR: 0, FAIL: 1, KNOWN: 2, SKIP: 3, PASS: 4}
 
 
 def summary_table(results: list[RunResult], width: int = 100) -> str:
@@ -18,8 +18,13 @@ def summary_table(results: list[RunResult], width: int = 100) -> str:
     for name, rs in groups.items():
         worst = min(rs, key=lambda r: _RANK.get(r.verdict, 0))
         verdict = worst.verdict + (f"({worst.error_kind})" if worst.verdict == ERROR else "")
+        if worst.verdict == KNOWN:
+            verdict += "(" + ", ".join(dict.fromkeys(k["id"] for r in rs for k in r.known)) + ")"
         bad = sum(1 for r in rs if r.verdict in (FAIL, ERROR))
-        runs = f"{bad}/{len(rs)} bad" if bad else str(len(rs))
+        known = sum(1 for r in rs if r.verdict == KNOWN)
+        runs = ", ".join(filter(None, (f"{bad}/{len(rs)} bad" if bad else "", f"{known}/{len(rs)} known" if known else "")))
+        runs = runs or str(len(rs))
+        reproduced = [f"{r.reproduced}" for r in rs if r.reproduced]
         titles = []
         for r in rs:
             for t in (r.titles or ([r.message] if r.verdict != PASS else [])) + [f"oracle: {o}" for o in r.oracle_failures]:
@@ -30,6 +35,8 @@ def summary_table(results: list[RunResult], width: int = 100) -> str:
                 t = "set aside: " + a["title"]
                 if t not in titles:
                     titles.append(t)
+        if reproduced:
+            titles.insert(0, "reproduced " + ", ".join(reproduced))
         seconds = sum(r.duration for r in rs)
         rows.append((name, runs, verdict, "; ".join(titles) or "-", f"{seconds:.0f}s"))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]

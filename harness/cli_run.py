@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 
 from harness import plan as plan_mod
 from harness import scenarios, session
+from harness.errors import UserError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -17,7 +19,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--duration", "-d", type=int, default=None, help="seconds of stress per run")
     p.add_argument("--runs", "-n", type=int, default=None, help="repetitions per scenario")
     p.add_argument("--results", default=None, help="results directory for this run")
+    add_triage_options(p.add_argument)
     p.set_defaults(func=run)
+
+
+def add_triage_options(add) -> None:
+    """--known, --retries, --baseline: for `harness run` and the pytest plugin alike."""
+    add("--known", action="append", default=[], metavar="FILE",
+        help="known-issue file, on top of known-issues.yaml (repeatable; 'none' turns every list off)")
+    add("--retries", type=int, default=0, metavar="N",
+        help="rerun a FAIL with a new (not known) signature up to N more times and report how often it reproduced (default: 0)")
+    add("--baseline", default="", metavar="RESULTS_DIR",
+        help="an earlier run's results directory to compare with at the end (as `harness compare`)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -28,17 +41,11 @@ def run(args: argparse.Namespace) -> int:
         scenarios.get(name)  # unknown names are a user error, before any build
     plan = plan_mod.load(args.plan, known)
     if args.scenario:
-        plan = plan_mod.Plan(
-            plan.path,
-            tuple(plan_mod.PlanItem(n, None, 1) for n in args.scenario),
-            plan.fragments,
-            plan.suppressions,
-            plan.memory_mb,
-            plan.cpus,
-            plan.compiled_suppressions,
-        )
+        plan = dataclasses.replace(plan, items=tuple(plan_mod.PlanItem(n, None, 1) for n in args.scenario))
     run_dir = Path(args.results) if args.results else session.default_run_dir()
-    prep = session.prepare(args.kernel, plan, run_dir)
+    if args.retries < 0:
+        raise UserError(f"--retries {args.retries}: expected 0 or more")
+    prep = session.prepare(args.kernel, plan, run_dir, known=args.known, retries=args.retries, baseline=args.baseline)
     try:
         for item in session.items(plan, args.duration, args.runs):
             session.run_item(prep, plan, item)

@@ -16,7 +16,7 @@ from harness.errors import UserError
 from harness.paths import REPO
 
 DEFAULT_PLAN = REPO / "plans" / "default.yaml"
-TOP_KEYS = {"scenarios", "fragments", "suppressions", "vm", "runs", "duration"}
+TOP_KEYS = {"scenarios", "fragments", "suppressions", "vm", "runs", "duration", "known_issues"}
 ITEM_KEYS = {"name", "duration", "runs"}
 VM_KEYS = {"memory_mb", "cpus"}
 
@@ -37,6 +37,8 @@ class Plan:
     memory_mb: int = 2048
     cpus: int = 2
     compiled_suppressions: tuple = field(default=(), compare=False)
+    # Known-issue files (harness/known.py), relative paths taken from the plan's directory.
+    known_issues: tuple[Path, ...] = ()
 
     def kernel_and_vm(self) -> dict:
         """The plan's kernel and VM options, as keywords for bisect's and verify's testers."""
@@ -129,4 +131,5 @@ def load(path: str | Path | None = None, known_scenarios: set[str] | None = None
         memory_mb=_positive_int(path, "vm.memory_mb", vm.get("memory_mb", 2048)),
         cpus=_positive_int(path, "vm.cpus", vm.get("cpus", 2)),
         compiled_suppressions=tuple(compiled),
+        known_issues=tuple(path.parent / k for k in _str_list(path, "known_issues", data.get("known_issues"))),
     )

@@ -18,8 +18,9 @@ import pytest
 from harness import plan as plan_mod
 from harness import scenarios
 from harness import session as hsession
-from harness.errors import HarnessError
-from harness.verdict import ERROR, FAIL, SKIP
+from harness.cli_run import add_triage_options
+from harness.errors import HarnessError, UserError
+from harness.verdict import ERROR, FAIL, KNOWN, SKIP
 
 PREPARED = pytest.StashKey[hsession.Prepared]()
 PLAN = pytest.StashKey[plan_mod.Plan]()
@@ -35,6 +36,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--runs", type=int, default=None, help="override the repetitions per scenario")
     g.addoption("--scenario", action="append", default=[], help="only these scenarios")
     g.addoption("--results", default=None, help="results dir of this run (default: results/<run id>)")
+    add_triage_options(g.addoption)
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -68,7 +70,13 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             scenarios.get(name)
         results = config.getoption("results")
         run_dir = Path(results) if results else hsession.default_run_dir()
-        config.stash[PREPARED] = hsession.prepare(config.getoption("kernel"), plan, run_dir)
+        retries = config.getoption("retries")
+        if retries < 0:
+            raise UserError(f"--retries {retries}: expected 0 or more")
+        config.stash[PREPARED] = hsession.prepare(
+            config.getoption("kernel"), plan, run_dir,
+            known=config.getoption("known"), retries=retries, baseline=config.getoption("baseline"),
+        )
     except HarnessError as e:
         _stop(str(e) + (f"\n{e.detail}" if e.detail else ""), e.exit_code)
 
@@ -106,6 +114,9 @@ def check_verdict(result) -> None:
     """Turn a RunResult into the pytest outcome."""
     if result.verdict == SKIP:
         pytest.skip(result.message)
+    if result.verdict == KNOWN:
+        # pytest's own word for a known failure.
+        pytest.xfail(result.message)
     if result.verdict == FAIL:
         pytest.fail(f"FAIL: {result.message}\nconsole: {result.console_log}", pytrace=False)
     if result.verdict == ERROR:
@@ -123,7 +134,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
         return
     code, table = hsession.finish(prep, results)
     # make can only say 0 or 2; the verdict's own code is spelled out here.
-    meaning = {0: "all passed", 1: "kernel failure", 2: "user error", 3: "build, boot or infrastructure error"}
+    meaning = {0: "all passed or known", 1: "kernel failure", 2: "user error", 3: "build, boot or infrastructure error"}
     config.stash[TABLE] = table + f"\nharness: exit code {code} ({meaning.get(code, '?')})"
     if exitstatus in (0, 1):  # keep pytest's own codes for interrupts and usage errors
         session.exitstatus = code

@@ -14,13 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from harness import known as known_mod
 from harness import plan as plan_mod
 from harness import scenarios
 from harness.kbuild import Kernel, get_kernel
+from harness.kbuild.release import release_of, parse_version
 from harness.paths import results_dir, safe_name
 from harness.results import RunMeta, summary_table, write_all
 from harness.run import RunSpec, run_scenario
-from harness.verdict import RunResult, exit_code
+from harness.verdict import FAIL, RunResult, exit_code
 
 Progress = Callable[[str], None]
 
@@ -47,6 +49,10 @@ class Prepared:
     ready_marker: str
     run_dir: str
     build_seconds: float = 0.0
+    kernel_release: str = ""  # from the bzImage's boot header; "" if unreadable
+    known_files: list[str] = field(default_factory=list)  # --known / plan / KNOWN=; ["none"]: off
+    retries: int = 0  # reruns of a FAIL whose signature is not known
+    baseline: str = ""  # results dir to compare with at the end (make test BASELINE=)
 
     def kernel(self) -> Kernel:
         return Kernel(
@@ -72,9 +78,16 @@ class _Image:
     ready_marker: str
 
 
-def prepare(kernel_spec: str | None, plan: plan_mod.Plan, run_dir: Path, progress: Progress = stderr_progress) -> Prepared:
+def prepare(kernel_spec: str | None, plan: plan_mod.Plan, run_dir: Path, progress: Progress = stderr_progress,
+            *, known: list[str] | None = None, retries: int = 0, baseline: str = "") -> Prepared:
     from harness.image import ensure_image
 
+    known_files = list(known or []) + [str(p) for p in plan.known_issues]
+    issues = known_mod.load(known_files)  # a bad file is the user's to fix before any build
+    if baseline:
+        from harness.compare import load_results
+
+        load_results(Path(baseline))
     t0 = time.monotonic()
     kernel = get_kernel(kernel_spec, extra_fragments=list(plan.fragments), progress=progress)
     build_seconds = time.monotonic() - t0 if kernel.rebuilt else 0.0
@@ -91,7 +104,14 @@ def prepare(kernel_spec: str | None, plan: plan_mod.Plan, run_dir: Path, progres
         ready_marker=image.ready_marker,
         run_dir=str(run_dir),
         build_seconds=build_seconds,
+        kernel_release=release_of(kernel.bzimage) or "",
+        known_files=known_files,
+        retries=retries,
+        baseline=baseline,
     )
+    if issues:
+        progress(f"known issues: {len(issues)} entr{'y' if len(issues) == 1 else 'ies'}"
+                 f" ({', '.join(sorted({str(i.source) for i in issues}))})")
 
 
 @dataclass(frozen=True)
@@ -129,12 +149,34 @@ def run_item(prep: Prepared, plan: plan_mod.Plan, item: Item, progress: Progress
         suppressions=list(plan.compiled_suppressions),
     )
     image = _Image(Path(prep.rootfs), Path(prep.ssh_key), prep.ready_marker)
-    result = run_scenario(prep.kernel(), image, spec, workdir, progress)
+    kernel = prep.kernel()
+    issues, facts = known_mod.load(prep.known_files), facts_of(prep, kernel)
+    result = known_mod.triage(run_scenario(kernel, image, spec, workdir, progress), issues, facts)
+    if result.verdict == FAIL and prep.retries > 0:
+        result = _retry(result, prep.retries, lambda k: run_scenario(kernel, image, spec, workdir.with_name(f"{workdir.name}-retry{k}"), progress), progress)
     items_dir = run_dir / "items"
     items_dir.mkdir(parents=True, exist_ok=True)
     (items_dir / f"{safe_name(item.scenario)}-{item.index}.json").write_text(json.dumps(result.to_dict(), indent=2))
     progress(f"{item.id}: {result.verdict}{'(' + result.error_kind + ')' if result.error_kind else ''} {result.message}")
     return result
+
+
+def facts_of(prep: Prepared, kernel: Kernel) -> known_mod.KernelFacts:
+    return known_mod.KernelFacts(parse_version(prep.kernel_release) if prep.kernel_release else None, kernel.config())
+
+
+def _retry(first: RunResult, retries: int, rerun: Callable[[int], RunResult], progress: Progress) -> RunResult:
+    """Rerun a FAIL with a new signature up to ``retries`` times: how often does it reproduce?"""
+    verdicts = []
+    for k in range(1, retries + 1):
+        progress(f"{first.scenario}#{first.index}: retry {k}/{retries} of a new failure")
+        verdicts.append(rerun(k).verdict)
+    failed = 1 + sum(1 for v in verdicts if v == FAIL)
+    total = 1 + len(verdicts)
+    first.retries = verdicts
+    first.reproduced = f"{failed}/{total}" + ("" if failed == total else ": flaky")
+    first.message += f" (reproduced {first.reproduced})"
+    return first
 
 
 def collect(run_dir: Path) -> list[RunResult]:
@@ -155,10 +197,22 @@ def finish(prep: Prepared, results: list[RunResult]) -> tuple[int, str]:
         config_path=prep.config_path or "",
         build_log=prep.build_log or "",
         build_seconds=prep.build_seconds,
+        kernel_release=prep.kernel_release,
     )
     write_all(run_dir, results, meta)
-    table = summary_table(results)
-    return exit_code(results), table + f"\nresults: {run_dir}"
+    lines = [summary_table(results), f"results: {run_dir}"]
+    kernel = prep.kernel()
+    lines += known_mod.closing_lines(results, known_mod.load(prep.known_files), facts_of(prep, kernel))
+    code = exit_code(results)
+    if prep.baseline:
+        from harness import compare
+
+        c = compare.compare_runs(compare.load_results(Path(prep.baseline)), results, known_mod.load(prep.known_files),
+                                 old_dir=Path(prep.baseline), new_dir=run_dir)
+        (run_dir / "compare.json").write_text(json.dumps(compare.to_json(c), indent=2) + "\n")
+        # Information for the nightly reader: the run's own verdicts set the exit code.
+        lines += ["", compare.text(c)]
+    return code, "\n".join(lines)
 
 
 def default_run_dir() -> Path:

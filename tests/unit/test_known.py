@@ -167,3 +167,17 @@ def test_version_from_bzimage_header(tmp_path):
     assert version_of(tmp_path / "missing") is None
     assert parse_version("6.12.57+deb13-amd64") == (6, 12, 57)
     assert parse_version("6.13-rc1") == (6, 13)
+
+
+def test_no_shipped_entry_swallows_a_bug_corpus_signature():
+    """make validate must still catch every tests/bugs bug: its signature is never a known issue."""
+    from harness import bugs
+
+    shipped = known.load()
+    facts = known.KernelFacts((6, 12, 117), {"CONFIG_EXT4_FS": "y", "CONFIG_XFS_FS": "y"})
+    for bug in bugs.all_bugs():
+        for kind, sig in bug.signatures:
+            text = sig.replace("*", "x")
+            signature = f"oracle: {text}: detail" if kind == "oracle" else text
+            r = fail(bug.scenario, [signature] if kind == "title" else [], [f"{text}: detail"] if kind == "oracle" else [])
+            assert known.triage(r, shipped, facts).verdict == FAIL, (bug.name, signature)

@@ -6,6 +6,9 @@ VENV     := .venv
 HARNESS  := $(VENV)/bin/harness
 PYTEST   := $(VENV)/bin/python -m pytest
 KERNEL   ?=
+KNOWN    ?=
+RETRIES  ?=
+BASELINE ?=
 JOBS     ?= $(shell nproc)
 
 # Debian packages: QEMU, the default kernel source, the kernel build toolchain,
@@ -41,7 +44,8 @@ PLAN     ?=
 # VM each, JOBS at a time. -s lets every VM's progress reach the terminal.
 test: venv guest
 	$(PYTEST) tests/kernel -s -p no:cacheprovider -n $(JOBS) \
-		$(if $(KERNEL),--kernel=$(KERNEL)) $(if $(PLAN),--plan=$(PLAN)) $(if $(RUNS),--runs=$(RUNS))
+		$(if $(KERNEL),--kernel=$(KERNEL)) $(if $(PLAN),--plan=$(PLAN)) $(if $(RUNS),--runs=$(RUNS)) \
+		$(foreach k,$(KNOWN),--known=$(k)) $(if $(RETRIES),--retries=$(RETRIES)) $(if $(BASELINE),--baseline=$(BASELINE))
 
 # The project's own tests: unit tests, then the end-to-end tests that build and boot.
 # -s on the end-to-end half: a cold kernel build takes many minutes and its

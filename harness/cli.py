@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "harness.session.cli",
     "harness.corpus.cli",
     "harness.verify.cli",
+    "harness.compare",
     "harness.bisect.cli",
 )
 

@@ -10,13 +10,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
+from harness import yamlfile
 from harness.errors import UserError
 from harness.paths import REPO
 
 DEFAULT_PLAN = REPO / "plans" / "default.yaml"
-TOP_KEYS = {"scenarios", "fragments", "suppressions", "vm", "runs", "duration"}
+TOP_KEYS = {"scenarios", "fragments", "suppressions", "vm", "runs", "duration", "known_issues"}
 ITEM_KEYS = {"name", "duration", "runs"}
 VM_KEYS = {"memory_mb", "cpus"}
 
@@ -37,6 +36,8 @@ class Plan:
     memory_mb: int = 2048
     cpus: int = 2
     compiled_suppressions: tuple = field(default=(), compare=False)
+    # Known-issue files (harness/known.py), relative paths taken from the plan's directory.
+    known_issues: tuple[Path, ...] = ()
 
     def kernel_and_vm(self) -> dict:
         """The plan's kernel and VM options, as keywords for bisect's and verify's testers."""
@@ -48,8 +49,7 @@ class Plan:
         }
 
 
-def _bad(path: Path, key: str, what: str) -> UserError:
-    return UserError(f"{path}: {key}: {what}")
+_bad = yamlfile.bad
 
 
 def _positive_int(path: Path, key: str, value) -> int:
@@ -58,33 +58,12 @@ def _positive_int(path: Path, key: str, value) -> int:
     return value
 
 
-def _str_list(path: Path, key: str, value) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _bad(path, key, "expected a list of strings")
-    return tuple(value)
-
-
-def _unknown(path: Path, prefix: str, keys, allowed: set[str]) -> None:
-    extra = sorted(set(keys) - allowed)
-    if extra:
-        raise _bad(path, f"{prefix}{extra[0]}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
-
-
 def load(path: str | Path | None = None, known_scenarios: set[str] | None = None) -> Plan:
     path = Path(path) if path else DEFAULT_PLAN
-    try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as e:
-        raise UserError(f"{path}: cannot read plan: {e.strerror}") from e
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise UserError(f"{path}:{where} not valid YAML: {getattr(e, 'problem', e)}") from e
+    data = yamlfile.read(path, "plan")
     if not isinstance(data, dict):
         raise UserError(f"{path}: expected a mapping with a 'scenarios' list at the top")
-    _unknown(path, "", data.keys(), TOP_KEYS)
+    yamlfile.unknown_keys(path, "", data.keys(), TOP_KEYS)
     default_runs = _positive_int(path, "runs", data.get("runs", 1))
     default_duration = data.get("duration")
     if default_duration is not None:
@@ -99,7 +78,7 @@ def load(path: str | Path | None = None, known_scenarios: set[str] | None = None
             entry = {"name": entry}
         if not isinstance(entry, dict):
             raise _bad(path, key, "expected a scenario name or a mapping with 'name'")
-        _unknown(path, f"{key}.", entry.keys(), ITEM_KEYS)
+        yamlfile.unknown_keys(path, f"{key}.", entry.keys(), ITEM_KEYS)
         name = entry.get("name")
         if not isinstance(name, str) or not name:
             raise _bad(path, f"{key}.name", "missing scenario name")
@@ -113,8 +92,8 @@ def load(path: str | Path | None = None, known_scenarios: set[str] | None = None
     vm = data.get("vm") or {}
     if not isinstance(vm, dict):
         raise _bad(path, "vm", "expected a mapping")
-    _unknown(path, "vm.", vm.keys(), VM_KEYS)
-    suppressions = _str_list(path, "suppressions", data.get("suppressions"))
+    yamlfile.unknown_keys(path, "vm.", vm.keys(), VM_KEYS)
+    suppressions = yamlfile.str_list(path, "suppressions", data.get("suppressions"))
     compiled = []
     for i, rx in enumerate(suppressions):
         try:
@@ -124,9 +103,10 @@ def load(path: str | Path | None = None, known_scenarios: set[str] | None = None
     return Plan(
         path=path,
         items=tuple(items),
-        fragments=_str_list(path, "fragments", data.get("fragments")),
+        fragments=yamlfile.str_list(path, "fragments", data.get("fragments")),
         suppressions=suppressions,
         memory_mb=_positive_int(path, "vm.memory_mb", vm.get("memory_mb", 2048)),
         cpus=_positive_int(path, "vm.cpus", vm.get("cpus", 2)),
         compiled_suppressions=tuple(compiled),
+        known_issues=tuple(path.parent / k for k in yamlfile.str_list(path, "known_issues", data.get("known_issues"))),
     )

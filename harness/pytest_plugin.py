@@ -21,6 +21,7 @@ from harness.session import core as hsession
 from harness.errors import HarnessError
 from harness.runner import Run
 from harness.verdict import Verdict
+from harness.session.cli import add_triage_options, check_retries
 
 PREPARED = pytest.StashKey[hsession.Prepared]()
 PLAN = pytest.StashKey[plan_mod.Plan]()
@@ -36,6 +37,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--runs", type=int, default=None, help="override the repetitions per scenario")
     g.addoption("--scenario", action="append", default=[], help="only these scenarios")
     g.addoption("--results", default=None, help="results dir of this run (default: results/<run id>)")
+    add_triage_options(g.addoption)
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -69,7 +71,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             scenarios.get(name)
         results = config.getoption("results")
         run_dir = Path(results) if results else hsession.default_run_dir()
-        config.stash[PREPARED] = hsession.prepare(config.getoption("kernel"), plan, run_dir)
+        retries = check_retries(config.getoption("retries"))
+        config.stash[PREPARED] = hsession.prepare(
+            config.getoption("kernel"), plan, run_dir,
+            known=tuple(config.getoption("known")), retries=retries, baseline=config.getoption("baseline"),
+        )
     except HarnessError as e:
         _stop(str(e) + (f"\n{e.detail}" if e.detail else ""), e.exit_code)
 
@@ -112,6 +118,7 @@ PYTEST_OUTCOME = {
     Verdict.SKIP: lambda result: pytest.skip(result.message),
     Verdict.FAIL: _fail,
     Verdict.ERROR: _fail,
+    Verdict.KNOWN: lambda result: pytest.xfail(result.message),  # pytest's own word for a known failure
 }
 
 
@@ -133,7 +140,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
         return
     code, table = hsession.finish(prep, results)
     # make can only say 0 or 2; the verdict's own code is spelled out here.
-    meaning = {0: "all passed", 1: "kernel failure", 2: "user error", 3: "build, boot or infrastructure error"}
+    meaning = {0: "all passed or known", 1: "kernel failure", 2: "user error", 3: "build, boot or infrastructure error"}
     config.stash[TABLE] = table + f"\nharness: exit code {code} ({meaning.get(code, '?')})"
     if exitstatus in (0, 1):  # keep pytest's own codes for interrupts and usage errors
         session.exitstatus = code

@@ -21,6 +21,9 @@ class Verdict(StrEnum):
     FAIL = "FAIL"
     ERROR = "ERROR"
     SKIP = "SKIP"
+    # A FAIL whose every signature is a known issue of this kernel (harness/known.py):
+    # shown with the issue's id, never as PASS, and alone it does not fail the run.
+    KNOWN = "KNOWN"
 
 
 class ErrorKind(StrEnum):
@@ -34,10 +37,10 @@ class ErrorKind(StrEnum):
 
 
 # Older spellings, kept for importers: the values are the Enum's members.
-PASS, FAIL, ERROR, SKIP = Verdict.PASS, Verdict.FAIL, Verdict.ERROR, Verdict.SKIP
+PASS, FAIL, ERROR, SKIP, KNOWN = Verdict.PASS, Verdict.FAIL, Verdict.ERROR, Verdict.SKIP, Verdict.KNOWN
 
 # Verdicts of runs that exercised the kernel: the evidence verify and bisect count.
-COMPLETED = frozenset({Verdict.PASS, Verdict.FAIL})
+COMPLETED = frozenset({Verdict.PASS, Verdict.FAIL, Verdict.KNOWN})
 
 # Each verdict's exit code; an ERROR's depends on its kind (ERROR_EXIT, else EXIT_ERROR).
 VERDICT_EXIT = {
@@ -45,6 +48,7 @@ VERDICT_EXIT = {
     Verdict.SKIP: EXIT_OK,
     Verdict.FAIL: EXIT_FAIL,
     Verdict.ERROR: EXIT_ERROR,
+    Verdict.KNOWN: EXIT_OK,
 }
 ERROR_EXIT = {ErrorKind.USER: EXIT_USER}
 # Which code a whole run takes when its results differ, first present wins. An
@@ -118,6 +122,11 @@ class RunResult:
     set_aside: list[dict[str, str]] = field(default_factory=list)
     # The guest program's stderr lines as [seconds since the stress began, line].
     progress: list[list] = field(default_factory=list)
+    # For KNOWN: the known-issue entries that explain it, each {"id", "comment", "report_url", "source"}.
+    known: list[dict[str, str]] = field(default_factory=list)
+    # With --retries: the verdicts of the reruns of a FAIL, and "k/n" runs that failed.
+    retries: list[str] = field(default_factory=list)
+    reproduced: str = ""
 
     @property
     def signatures(self) -> list[str]:
@@ -153,6 +162,6 @@ def result_exit(r: RunResult) -> int:
 
 
 def exit_code(results: list[RunResult]) -> int:
-    """0 all passed (or skipped), 1 a kernel failure, 2 user error, 3 build/boot/infra error."""
+    """0 all passed (or skipped, or failed only in known ways), 1 a kernel failure, 2 user error, 3 build/boot/infra error."""
     codes = {result_exit(r) for r in results}
     return next((c for c in EXIT_PRECEDENCE if c in codes), EXIT_OK)

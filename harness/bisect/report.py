@@ -7,6 +7,7 @@ from pathlib import Path
 
 from junit_xml import TestCase, TestSuite, to_xml_report_string
 
+from harness import known
 from harness.bisect.model import BAD, BAD_ENDPOINT, GOOD_ENDPOINT, SKIP, BisectResult, Step
 from harness.results.text import clean
 
@@ -29,10 +30,12 @@ def _labels(result: BisectResult, step: str = "") -> list[str]:
     return labels
 
 
-def _titles(step: Step) -> str:
+def _titles(step: Step, scenario: str = "") -> str:
     if step.verdict == SKIP:
         return step.reason
-    return "; ".join(step.titles) or "-"
+    issues = known.load()  # marked only: a known issue's signature still counts as bad in bisect
+    return "; ".join(t + (f" [known: {k}]" if (k := known.known_signature(scenario, t, issues)) else "")
+                     for t in step.titles) or "-"
 
 
 def text(result: BisectResult, meta: dict, width: int = 110) -> str:
@@ -53,7 +56,7 @@ def text(result: BisectResult, meta: dict, width: int = 110) -> str:
                  f"{result.bisect_steps} bisection steps after the endpoints")
     rows = [("step", "commit", "verdict", "runs", "time", "titles")]
     for label, s in zip(_labels(result), result.steps):
-        rows.append((label, s.commit[:12], s.verdict, _runs(s), f"{s.seconds:.0f}s", _titles(s)))
+        rows.append((label, s.commit[:12], s.verdict, _runs(s), f"{s.seconds:.0f}s", _titles(s, meta.get("scenario", ""))))
     w = [max(len(r[i]) for r in rows) for i in range(5)]
     room = max(20, width - sum(w) - 10)
     for r in rows:

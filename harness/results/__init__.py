@@ -23,6 +23,7 @@ class RunMeta:
     build_seconds: float = 0.0
     git_commit: str = ""
     compiler: str = ""
+    kernel_release: str = ""
 
 
 def write_all(run_dir: Path, results: list[RunResult], meta: RunMeta) -> dict[str, Path]:

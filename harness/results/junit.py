@@ -1,4 +1,5 @@
-"""junit.xml: a test case per scenario run; FAIL -> failure (message = title), ERROR -> error."""
+"""junit.xml: a test case per scenario run; FAIL -> failure (message = title), ERROR -> error,
+KNOWN -> skipped (message = the known issue's id and the title), SKIP -> skipped."""
 
 from __future__ import annotations
 
@@ -16,7 +17,14 @@ _MARK = {
     Verdict.ERROR: lambda c, r: c.add_error_info(message=clean(f"{r.error_kind} error: {r.message}", 1000),
                                                  output=clean(r.report)),
     Verdict.SKIP: lambda c, r: c.add_skipped_info(message=clean(r.message, 1000)),
+    # junit has no "known failure": skipped, naming the issue, as pytest's xfail reads there.
+    Verdict.KNOWN: lambda c, r: c.add_skipped_info(message=clean(_known_line(r), 1000), output=clean(r.report)),
 }
+
+
+def _known_line(r: RunResult) -> str:
+    ids = ", ".join(k["id"] for k in r.known)
+    return f"known issue {ids}: {(r.signatures or [r.message])[0]}"
 
 
 def junit_case(r: RunResult) -> TestCase:

@@ -7,7 +7,7 @@ from collections import OrderedDict
 from harness.verdict import RunResult, Verdict, signatures
 
 # Worst first: the verdict shown for a scenario with several runs.
-RANK = {Verdict.ERROR: 0, Verdict.FAIL: 1, Verdict.SKIP: 2, Verdict.PASS: 3}
+RANK = {Verdict.ERROR: 0, Verdict.FAIL: 1, Verdict.KNOWN: 2, Verdict.SKIP: 3, Verdict.PASS: 4}
 # Verdicts counted as bad runs in the "runs" column.
 BAD = frozenset({Verdict.FAIL, Verdict.ERROR})
 
@@ -20,8 +20,13 @@ def summary_table(results: list[RunResult], width: int = 100) -> str:
     for name, rs in groups.items():
         worst = min(rs, key=lambda r: RANK.get(r.verdict, 0))
         verdict = worst.verdict_text
+        if worst.verdict == Verdict.KNOWN:
+            verdict += "(" + ", ".join(dict.fromkeys(k["id"] for r in rs for k in r.known)) + ")"
         bad = sum(1 for r in rs if r.verdict in BAD)
-        runs = f"{bad}/{len(rs)} bad" if bad else str(len(rs))
+        known = sum(1 for r in rs if r.verdict == Verdict.KNOWN)
+        runs = ", ".join(filter(None, (f"{bad}/{len(rs)} bad" if bad else "", f"{known}/{len(rs)} known" if known else "")))
+        runs = runs or str(len(rs))
+        reproduced = [r.reproduced for r in rs if r.reproduced]
         titles = []
         for r in rs:
             for t in signatures(r.titles or ([r.message] if r.verdict != Verdict.PASS else []), r.oracle_failures):
@@ -32,6 +37,8 @@ def summary_table(results: list[RunResult], width: int = 100) -> str:
                 t = "set aside: " + a["title"]
                 if t not in titles:
                     titles.append(t)
+        if reproduced:
+            titles.insert(0, "reproduced " + ", ".join(reproduced))
         seconds = sum(r.duration for r in rs)
         rows.append((name, runs, verdict, "; ".join(titles) or "-", f"{seconds:.0f}s"))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]

@@ -10,18 +10,22 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
+from harness import compare
+from harness import known as known_mod
 from harness import plan as plan_mod
 from harness import runner, scenarios
 from harness.image import ensure_image
 from harness.kbuild import Kernel, get_kernel
+from harness.kbuild.release import parse_version, release_of
 from harness.paths import results_dir
 from harness.results import RunMeta, summary_table, write_all
 from harness.runner import Run, Testbed, execute, item_file, store
 from harness.runner.progress import Progress, stderr_progress
-from harness.verdict import RunResult, exit_code
+from harness.verdict import RunResult, Verdict, exit_code
 
 def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
@@ -34,6 +38,9 @@ class Request:
     run_dir: Path
     duration: int | None = None  # overrides every item's
     runs: int | None = None  # overrides every item's
+    known: tuple[str, ...] = ()  # known-issue files on top of the shipped list and the plan's; ("none",): off
+    retries: int = 0  # reruns of a FAIL whose signature is not known
+    baseline: str = ""  # an earlier results dir to compare with at the end
 
 
 @dataclass
@@ -65,6 +72,10 @@ class Prepared:
     ready_marker: str
     run_dir: str
     build_seconds: float = 0.0
+    kernel_release: str = ""  # from the bzImage's boot header; "" if unreadable
+    known_files: list[str] = field(default_factory=list)  # --known / plan / KNOWN=; ["none"]: off
+    retries: int = 0
+    baseline: str = ""
 
     def kernel(self) -> Kernel:
         return Kernel(
@@ -87,13 +98,18 @@ class Prepared:
         return cls(**json.loads(text))
 
 
-def prepare(kernel_spec: str | None, plan: plan_mod.Plan, run_dir: Path, progress: Progress = stderr_progress) -> Prepared:
+def prepare(kernel_spec: str | None, plan: plan_mod.Plan, run_dir: Path, progress: Progress = stderr_progress,
+            *, known: tuple[str, ...] = (), retries: int = 0, baseline: str = "") -> Prepared:
+    known_files = list(known) + [str(p) for p in plan.known_issues]
+    issues = known_mod.load(known_files)  # a bad file is the user's to fix before any build
+    if baseline:
+        compare.load_results(Path(baseline))  # likewise a baseline that is not a results dir
     t0 = time.monotonic()
     kernel = get_kernel(kernel_spec, extra_fragments=list(plan.fragments), progress=progress)
     build_seconds = time.monotonic() - t0 if kernel.rebuilt else 0.0
     image = ensure_image(progress=progress)
     run_dir.mkdir(parents=True, exist_ok=True)
-    return Prepared(
+    prep = Prepared(
         bzimage=str(kernel.bzimage),
         vmlinux=str(kernel.vmlinux) if kernel.vmlinux and kernel.vmlinux.exists() else None,
         config_path=str(kernel.config_path) if kernel.config_path else None,
@@ -104,7 +120,15 @@ def prepare(kernel_spec: str | None, plan: plan_mod.Plan, run_dir: Path, progres
         ready_marker=image.ready_marker,
         run_dir=str(run_dir),
         build_seconds=build_seconds,
+        kernel_release=release_of(kernel.bzimage) or "",
+        known_files=known_files,
+        retries=retries,
+        baseline=baseline,
     )
+    if issues:
+        progress(f"known issues: {len(issues)} entr{'y' if len(issues) == 1 else 'ies'}"
+                 f" ({', '.join(sorted({str(i.source) for i in issues}))})")
+    return prep
 
 
 def items(plan: plan_mod.Plan, duration: int | None = None, runs: int | None = None, only: list[str] | None = None) -> list[Run]:
@@ -120,10 +144,31 @@ def items(plan: plan_mod.Plan, duration: int | None = None, runs: int | None = N
 
 def run_item(prep: Prepared, plan: plan_mod.Plan, run: Run, progress: Progress = stderr_progress) -> RunResult:
     run_dir = Path(prep.run_dir)
-    result = execute(run, prep.testbed(plan), run_dir / "vms" / run.stem, progress)
+    bed, workdir = prep.testbed(plan), run_dir / "vms" / run.stem
+    result = known_mod.triage(execute(run, bed, workdir, progress), known_mod.load(prep.known_files), facts_of(prep))
+    if result.verdict == Verdict.FAIL and prep.retries > 0:
+        result = _retry(result, prep.retries, lambda k: execute(run, bed, workdir.with_name(f"{workdir.name}-retry{k}"), progress), progress)
     store(result, item_file(run_dir / "items", run))
     progress(f"{run.id}: {result.line}")
     return result
+
+
+def facts_of(prep: Prepared) -> known_mod.KernelFacts:
+    return known_mod.KernelFacts(parse_version(prep.kernel_release) if prep.kernel_release else None, prep.kernel().config())
+
+
+def _retry(first: RunResult, retries: int, rerun: Callable[[int], RunResult], progress: Progress) -> RunResult:
+    """Rerun a FAIL with a new signature up to ``retries`` times: how often does it reproduce?"""
+    verdicts = []
+    for k in range(1, retries + 1):
+        progress(f"{first.item}: retry {k}/{retries} of a new failure")
+        verdicts.append(rerun(k).verdict)
+    failed = 1 + sum(1 for v in verdicts if v == Verdict.FAIL)
+    total = 1 + len(verdicts)
+    first.retries = [str(v) for v in verdicts]
+    first.reproduced = f"{failed}/{total}" + ("" if failed == total else ": flaky")
+    first.message += f" (reproduced {first.reproduced})"
+    return first
 
 
 def collect(run_dir: Path) -> list[RunResult]:
@@ -140,10 +185,19 @@ def finish(prep: Prepared, results: list[RunResult]) -> tuple[int, str]:
         config_path=prep.config_path or "",
         build_log=prep.build_log or "",
         build_seconds=prep.build_seconds,
+        kernel_release=prep.kernel_release,
     )
     write_all(run_dir, results, meta)
-    table = summary_table(results)
-    return exit_code(results), table + f"\nresults: {run_dir}"
+    lines = [summary_table(results), f"results: {run_dir}"]
+    issues = known_mod.load(prep.known_files)
+    lines += known_mod.closing_lines(results, issues, facts_of(prep))
+    if prep.baseline:
+        c = compare.compare_runs(compare.load_results(Path(prep.baseline)), results, issues,
+                                 old_dir=Path(prep.baseline), new_dir=run_dir)
+        (run_dir / "compare.json").write_text(json.dumps(compare.to_json(c), indent=2) + "\n")
+        # Information for the nightly reader: the run's own verdicts set the exit code.
+        lines += ["", compare.text(c)]
+    return exit_code(results), "\n".join(lines)
 
 
 def default_run_dir() -> Path:
@@ -152,7 +206,7 @@ def default_run_dir() -> Path:
 
 def run_session(req: Request, progress: Progress = stderr_progress) -> Outcome:
     """Every item of the plan, one after another (pytest-xdist spreads them instead)."""
-    prep = prepare(req.kernel, req.plan, req.run_dir, progress)
+    prep = prepare(req.kernel, req.plan, req.run_dir, progress, known=req.known, retries=req.retries, baseline=req.baseline)
     try:
         for run in items(req.plan, req.duration, req.runs):
             run_item(prep, req.plan, run, progress)

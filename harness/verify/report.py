@@ -12,6 +12,7 @@ from pathlib import Path
 
 from junit_xml import TestCase, TestSuite, to_xml_report_string
 
+from harness import known
 from harness.results.text import clean
 from harness.verify.compare import BASELINE, PATCHED, VERDICT_ERROR, Row
 from harness.verify.core import Outcome
@@ -23,6 +24,11 @@ def fmt_p(p: float) -> str:
 
 def _row_name(r: Row) -> str:
     return f"{r.scenario}: {r.signature}"
+
+
+def _known(r: Row) -> str:
+    """The shipped known issue this row's signature is, if any: statistics unchanged, only marked."""
+    return known.known_signature(r.scenario, r.signature, known.load())
 
 
 def _verdict_line(o: Outcome) -> str:
@@ -59,7 +65,7 @@ def text(o: Outcome) -> str:
         change = r.change + (" (new)" if r.new and r.change == "introduced" else "")
         lines.append(
             f"{f'{r.baseline}:{r.baseline_runs}':>12}  {f'{r.patched}:{r.patched_runs}':>12}  {fmt_p(r.p):>8}"
-            f"  {change:<16}  {_row_name(r)}"
+            f"  {change:<16}  {_row_name(r)}" + (f"  [known: {k}]" if (k := _known(r)) else "")
         )
     if not c.rows and c.verdict != VERDICT_ERROR:
         lines.append(f"{'':>12}  {'':>12}  {'':>8}  {'':<16}  (no signature on either side)")
@@ -81,7 +87,7 @@ def to_json(o: Outcome) -> dict:
         "introduced": [r.to_json() for r in c.introduced],
         "fixed": [r.to_json() for r in c.fixed],
         "checkpatch": o.checkpatch.to_json(),
-        "rows": [dict(r.to_json(), change=r.change) for r in c.rows],
+        "rows": [dict(r.to_json(), change=r.change, known=_known(r)) for r in c.rows],
         "boot": {side: s.to_json() for side, s in c.sides.items()},
         "boot_p": c.boot_p,
         "alpha": c.alpha,

@@ -21,3 +21,15 @@ def kernel():
 @pytest.fixture(scope="session")
 def image():
     return ensure_image(progress=_progress)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def warm_caches(kernel, image):
+    """Build the kernel and the image before the first test, in the open.
+
+    Tests that start `harness run` as a subprocess wait for its progress with
+    deadlines sized for a run, not for a cold 15-minute kernel build; on a
+    fresh machine (CI) that build must happen here, once, with its progress
+    on the terminal.
+    """
+    return kernel, image

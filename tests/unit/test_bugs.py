@@ -33,10 +33,12 @@ BODY = """\
 
 
 def pristine_tree() -> Path | None:
-    # The tree the harness builds by default (debian-<version>), else the plain unpack.
+    # The tree the harness builds by default (Debian's 6.12, unpacked as debian-<version>),
+    # else the plain unpack; other versions' trees (6.1) share the directory.
     src = cache_dir() / "src"
     for cand in sorted(src.glob("debian-*")) + [src / "linux-source-6.12"]:
-        if (cand / "Makefile").is_file() and (cand / "fs" / "dcache.c").is_file():
+        makefile = cand / "Makefile"
+        if makefile.is_file() and (cand / "fs" / "dcache.c").is_file() and "\nPATCHLEVEL = 12\n" in makefile.read_text(errors="replace"):
             return cand
     return None
 

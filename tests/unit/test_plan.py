@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from harness import plan
@@ -45,3 +47,20 @@ def test_bad_plans_name_file_and_key(tmp_path, text, key):
 def test_missing_plan_file(tmp_path):
     with pytest.raises(UserError, match="cannot read plan"):
         plan.load(tmp_path / "absent.yaml")
+
+
+def test_plan_that_is_not_utf8_or_not_text_is_one_user_error(tmp_path):
+    from harness.errors import UserError
+
+    latin1 = tmp_path / "plan.yaml"
+    latin1.write_bytes(b"# by J\xf6rg\nscenarios: [umount-check]\n")
+    for path, what in ((latin1, "line 1: not UTF-8"), (Path("/bin/ls"), "not UTF-8"), (tmp_path, "is a directory")):
+        with pytest.raises(UserError, match=what) as e:
+            plan.load(path)
+        assert str(path) in str(e.value) and "\n" not in str(e.value)
+
+
+def test_plan_known_issues_are_relative_to_the_plan(tmp_path):
+    p = tmp_path / "plan.yaml"
+    p.write_text("scenarios: [umount-check]\nknown_issues: [mine.yaml]\n")
+    assert plan.load(p).known_issues == (tmp_path / "mine.yaml",)

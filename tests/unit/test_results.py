@@ -6,7 +6,7 @@ import pytest
 
 from harness.results import RunMeta, summary_table, write_all
 from harness.results.text import clean
-from harness.verdict import ERROR, FAIL, PASS, SKIP, RunResult, exit_code
+from harness.verdict import ERROR, FAIL, KNOWN, PASS, SKIP, RunResult, exit_code
 
 
 def sample():
@@ -68,3 +68,37 @@ def test_summary_table_shows_set_aside_reports_on_a_passing_row():
                               "why": "vCPU 0 ran 0.0 s of the 5.0 s ...: the host starved it"}])
     row = next(l for l in summary_table([r]).splitlines() if l.startswith("negdentry-inotify"))
     assert "PASS" in row and "set aside: BUG: soft lockup in inotify_read" in row and "vCPU" not in row
+
+
+def _known_run(index: int = 0) -> RunResult:
+    return RunResult("symlink-reclaim-ext4", index, KNOWN, oracle_failures=["symlink-inconsistent: l5 ..."],
+                     message="known issue ext4-rcu-symlink-empty-body: oracle: symlink-inconsistent: l5 ...",
+                     known=[{"id": "ext4-rcu-symlink-empty-body", "comment": "empty body",
+                             "report_url": "https://lore.kernel.org/all/x@y/", "source": "known-issues.yaml"}])
+
+
+def test_known_run_is_junit_skipped_and_a_kcidb_incident(tmp_path):
+    results = [_known_run(), RunResult("umount-check", 0, PASS, message="ok")]
+    files = write_all(tmp_path / "r" / "run2", results, RunMeta("run2", "/src/linux", "/b/bzImage"))
+    root = ET.parse(files["junit"]).getroot()
+    case = next(c for c in root.iter("testcase") if c.get("name") == "symlink-reclaim-ext4#0")
+    skipped = case.find("skipped")
+    assert skipped is not None and case.find("failure") is None
+    assert skipped.get("message").startswith("known issue ext4-rcu-symlink-empty-body: oracle: symlink-inconsistent")
+    doc = json.loads(files["kcidb"].read_text())
+    kcidb_io.schema.LATEST.validate(doc)
+    assert [t["status"] for t in doc["tests"]] == ["FAIL", "PASS"]
+    (issue,) = doc["issues"]
+    (incident,) = doc["incidents"]
+    assert issue["id"] == "harness:ext4-rcu-symlink-empty-body" and issue["report_url"].startswith("https://")
+    assert incident["issue_id"] == issue["id"] and incident["test_id"] == doc["tests"][0]["id"] and incident["present"]
+    assert json.loads(files["results"].read_text())["exit_code"] == 0
+
+
+def test_summary_marks_known_rows_with_their_ids_and_reproduction():
+    flaky = RunResult("kprobe-churn", 0, FAIL, titles=["WARNING in eventfs_x"], message="w", reproduced="1/3: flaky")
+    table = summary_table([_known_run(0), _known_run(1), flaky])
+    row = next(l for l in table.splitlines() if l.startswith("symlink-reclaim-ext4"))
+    assert "KNOWN(ext4-rcu-symlink-empty-body)" in row and "2/2 known" in row
+    row = next(l for l in table.splitlines() if l.startswith("kprobe-churn"))
+    assert "reproduced 1/3: flaky" in row and "FAIL" in row

@@ -1,0 +1,189 @@
+"""`harness compare OLD NEW`: what changed between two runs' results (nightly CI).
+
+Per scenario and signature: runs showing it on each side, and Fisher's exact
+test, from verify's own comparison (harness/verify/compare.py); this module
+only sorts verify's rows into the four classes a nightly reader wants:
+
+- new: never seen in OLD, seen in NEW;
+- fixed: seen in OLD, never in NEW;
+- still failing: seen on both sides, in every completed run of both, or
+  significantly more or less often;
+- flaky: seen on both sides, some runs only, no significant difference.
+
+Exit 1 only on a significant new signature (p < alpha): a signature seen once
+in one run is listed, with its p-value, but does not fail the comparison.
+A KNOWN run counts as the FAIL it is (KCIDB's reading); its signatures are
+marked with the known issue's id.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass, replace
+from enum import Enum
+from pathlib import Path
+
+from harness import known as known_mod
+from harness.errors import EXIT_FAIL, EXIT_OK, UserError
+from harness.verdict import FAIL, KNOWN, RunResult
+from harness.verify.compare import ANY_FAILURE, ALPHA, Row, compare as verify_compare
+from harness.verify.report import fmt_p
+
+
+class Change(str, Enum):
+    NEW = "new"
+    STILL_FAILING = "still failing"
+    FIXED = "fixed"
+    FLAKY = "flaky"
+
+
+@dataclass(frozen=True)
+class CompareRow:
+    scenario: str
+    signature: str
+    change: Change
+    old: int  # runs showing it
+    new: int
+    old_runs: int  # completed runs of the scenario
+    new_runs: int
+    p: float
+    known: str = ""  # the known issue's id, if the signature is one
+
+    @property
+    def significant_new(self) -> bool:
+        return self.change == Change.NEW and self.p < ALPHA
+
+    def to_json(self) -> dict:
+        d = self.__dict__.copy()
+        d["change"] = self.change.value
+        return d
+
+
+@dataclass
+class RunComparison:
+    old: Path
+    new: Path
+    rows: list[CompareRow]
+    notes: list[str]
+    alpha: float = ALPHA
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_FAIL if any(r.significant_new for r in self.rows) else EXIT_OK
+
+
+def load_results(run_dir: Path) -> list[RunResult]:
+    """A results directory's runs: results.json, else its items/*.json."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise UserError(f"{run_dir}: not a results directory")
+    doc = run_dir / "results.json"
+    try:
+        if doc.is_file():
+            raw = json.loads(doc.read_text())["results"]
+        else:
+            items = sorted((run_dir / "items").glob("*.json"))
+            if not items:
+                raise UserError(f"{run_dir}: no results.json and no items/*.json: not a harness results directory")
+            raw = [json.loads(p.read_text()) for p in items]
+        return [RunResult.from_dict(d) for d in raw]
+    except (ValueError, KeyError, TypeError) as e:
+        raise UserError(f"{run_dir}: results.json is not a harness results file ({type(e).__name__}: {e})") from e
+    except OSError as e:
+        raise UserError(f"{run_dir}: cannot read results: {e.strerror}") from e
+
+
+def _classify(r: Row, alpha: float) -> Change:
+    if r.baseline == 0:
+        return Change.NEW
+    if r.patched == 0:
+        return Change.FIXED
+    always = r.baseline == r.baseline_runs and r.patched == r.patched_runs
+    return Change.STILL_FAILING if always or r.p < alpha else Change.FLAKY
+
+
+def _as_fail(results: list[RunResult]) -> list[RunResult]:
+    return [replace(r, verdict=FAIL) if r.verdict == KNOWN else r for r in results]
+
+
+def compare_runs(old: list[RunResult], new: list[RunResult], issues: list[known_mod.KnownIssue] = (),
+                 *, alpha: float = ALPHA, old_dir: Path = Path("OLD"), new_dir: Path = Path("NEW")) -> RunComparison:
+    cmp = verify_compare(_as_fail(old), _as_fail(new), alpha=alpha)
+    rows = []
+    for r in cmp.rows:
+        if r.signature == ANY_FAILURE:
+            continue  # verify's aggregate row; a nightly reads signatures
+        rows.append(CompareRow(r.scenario, r.signature, _classify(r, alpha), r.baseline, r.patched,
+                               r.baseline_runs, r.patched_runs, r.p,
+                               known_mod.known_signature(r.scenario, r.signature, list(issues))))
+    order = list(Change)
+    rows.sort(key=lambda x: (order.index(x.change), x.p, x.scenario, x.signature))
+    notes = list(cmp.notes)
+    only_old = sorted({r.scenario for r in old} - {r.scenario for r in new})
+    only_new = sorted({r.scenario for r in new} - {r.scenario for r in old})
+    if only_old:
+        notes.append(f"only in OLD, not compared: {', '.join(only_old)}")
+    if only_new:
+        notes.append(f"only in NEW, not compared: {', '.join(only_new)}")
+    if cmp.error:
+        notes.append(cmp.error)
+    return RunComparison(old_dir, new_dir, rows, notes, alpha)
+
+
+def compare_dirs(old_dir: Path, new_dir: Path, issues: list[known_mod.KnownIssue] = (), alpha: float = ALPHA) -> RunComparison:
+    return compare_runs(load_results(old_dir), load_results(new_dir), issues, alpha=alpha,
+                        old_dir=Path(old_dir), new_dir=Path(new_dir))
+
+
+def text(c: RunComparison) -> str:
+    lines = [f"compare: {c.old} -> {c.new}", "",
+             f"{'old':>9}  {'new':>9}  {'p':>8}  {'change':<14}  signature", "-" * 78]
+    for r in c.rows:
+        name = f"{r.scenario}: {r.signature}" + (f"  [known: {r.known}]" if r.known else "")
+        lines.append(f"{r.old:>4}:{r.old_runs:<4}  {r.new:>4}:{r.new_runs:<4}  {fmt_p(r.p):>8}  {r.change.value:<14}  {name}")
+    if not c.rows:
+        lines.append("(no signature on either side)")
+    lines.append("")
+    lines += [f"note: {n}" for n in c.notes]
+    sig = [r for r in c.rows if r.significant_new]
+    news = [r for r in c.rows if r.change == Change.NEW]
+    if sig:
+        lines.append(f"compare: {len(sig)} new signature(s) significant at p < {c.alpha:g}: "
+                     + "; ".join(f"{r.scenario}: {r.signature} (p {fmt_p(r.p)})" for r in sig))
+    elif news:
+        lines.append(f"compare: {len(news)} new signature(s), none significant at p < {c.alpha:g} (more runs would tell)")
+    else:
+        lines.append("compare: no new signature")
+    return "\n".join(lines)
+
+
+def to_json(c: RunComparison) -> dict:
+    return {"old": str(c.old), "new": str(c.new), "alpha": c.alpha, "exit_code": c.exit_code,
+            "rows": [r.to_json() for r in c.rows], "notes": c.notes}
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "compare",
+        help="what changed between two results directories: new, still failing, fixed, flaky",
+        description="Compare two runs' results per scenario and signature (Fisher's exact test, as verify). "
+        "Exit 0: no significant new signature; 1: a new signature at p < alpha; 2: bad input.",
+        epilog="example: harness compare results/20261126-020000-1234 results/latest",
+    )
+    p.add_argument("old", help="the earlier results directory (e.g. last night's results/<run id>)")
+    p.add_argument("new", help="the later results directory")
+    p.add_argument("--known", action="append", default=[], metavar="FILE",
+                   help="extra known-issue file (repeatable; 'none' turns every list off, the shipped one included)")
+    p.add_argument("--alpha", type=float, default=ALPHA, help=f"significance level (default: {ALPHA})")
+    p.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 0 < args.alpha < 1:
+        raise UserError(f"--alpha {args.alpha}: expected a number between 0 and 1")
+    issues = known_mod.load(args.known)
+    c = compare_dirs(Path(args.old), Path(args.new), issues, args.alpha)
+    print(json.dumps(to_json(c), indent=2) if args.json else text(c), flush=True)
+    return c.exit_code

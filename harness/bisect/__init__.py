@@ -6,8 +6,12 @@
 - ``stats``: reproduction rate, runs per step, confidence;
 - ``state``: the resumable JSON state file;
 - ``git``: rev and worktree helpers (the user's checkout is only read);
-- ``tester``: the real ``test_commit``: worktree checkout, incremental build, runs;
-- ``report``: text, JSON and junit renderings; ``cli``: ``harness bisect``;
+- ``tester``: the real ``test_commit``: worktree checkout, incremental build,
+  one runner.Run per ``next()``;
+- ``core``: one bisect from a ``Request`` to an ``Outcome`` (check, key, resume,
+  the engine, the reports);
+- ``report``: text, JSON and junit renderings; ``cli``: ``harness bisect``
+  (arguments -> Request -> core.bisect);
 - ``synthetic``: a kernel history with a planted bug, for the e2e test and bench.
 """
 

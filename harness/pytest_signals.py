@@ -1,0 +1,41 @@
+"""pytest side of harness.signals: `make test` stops on SIGTERM as it does on Ctrl-C.
+
+pytest leaves SIGTERM at Python's default, which ends the process on the
+spot: a kernel make started in its own session by the controller would be
+orphaned and keep both cores busy. With this plugin SIGTERM unwinds like
+Ctrl-C in the controller and in every xdist worker, and the run exits with
+128 + the signal's number instead of pytest's 2, which the harness uses for
+a user error.
+"""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from harness import signals
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    signals.install()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus):
+    result = yield
+    if signals.stopping():
+        session.exitstatus = signals.exit_code()
+        _say_interrupted(session.config)
+    return result
+
+
+def _say_interrupted(config: pytest.Config) -> None:
+    from harness.pytest_plugin import TABLE  # the summary's last line names the exit code
+
+    name = signal.Signals(signals.received()).name
+    line = f"harness: interrupted by {name}: exit code {signals.exit_code()}; the table holds the items that finished"
+    if TABLE in config.stash:
+        config.stash[TABLE] = config.stash[TABLE].rsplit("\n", 1)[0] + "\n" + line
+    else:
+        print(line, flush=True)

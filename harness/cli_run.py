@@ -6,17 +6,20 @@ import argparse
 import sys
 
 from harness import plan as plan_mod
+from harness.argtypes import positive_int
 from harness import scenarios, session
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run scenarios in VMs and print verdicts (no pytest)")
-    p.add_argument("--kernel", "-k", default=None, help="source tree or bzImage (default: Debian's linux-source-6.12)")
+    p.add_argument("--kernel", default=None, help="source tree or bzImage (default: Debian's linux-source-6.12)")
     p.add_argument("--scenario", "-s", action="append", default=[], help="scenario name (repeatable; default: the plan's)")
     p.add_argument("--plan", default=None, help="YAML plan (default: plans/default.yaml)")
-    p.add_argument("--duration", "-d", type=int, default=None, help="seconds of stress per run")
-    p.add_argument("--runs", "-n", type=int, default=None, help="repetitions per scenario")
-    p.add_argument("--results", default=None, help="results directory for this run")
+    p.add_argument("--duration", "-d", type=positive_int, default=None,
+                   help="seconds of stress per run (default: the plan's, else the scenario's)")
+    p.add_argument("--runs", "-n", type=positive_int, default=None,
+                   help="repetitions per scenario (default: the plan's, else 1)")
+    p.add_argument("--results", default=None, help="results directory for this run (default: $HARNESS_RESULTS/<run id>)")
     p.set_defaults(func=run)
 
 

@@ -72,12 +72,29 @@ def _unknown(path: Path, prefix: str, keys, allowed: set[str]) -> None:
         raise _bad(path, f"{prefix}{extra[0]}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
 
 
+def read_text(path: Path, what: str) -> str:
+    """A small text file the user named, as UTF-8; one UserError line for
+    anything else (missing, a directory, a binary, another encoding)."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise UserError(f"{path}: cannot read {what}: {e.strerror}") from e
+    if b"\0" in data:
+        raise UserError(f"{path}: not a {what}: a binary file (NUL bytes), expected YAML text")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise UserError(
+            f"{path}: {what} is not UTF-8 text: byte 0x{data[e.start]:02x} at line {line}, column {column}"
+        ) from e
+
+
 def load(path: str | Path | None = None, known_scenarios: set[str] | None = None) -> Plan:
     path = Path(path) if path else DEFAULT_PLAN
     try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as e:
-        raise UserError(f"{path}: cannot read plan: {e.strerror}") from e
+        data = yaml.safe_load(read_text(path, "plan"))
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""

@@ -20,7 +20,7 @@ from harness.kbuild import Kernel, get_kernel
 from harness.paths import results_dir, safe_name
 from harness.results import RunMeta, summary_table, write_all
 from harness.run import RunSpec, run_scenario
-from harness.verdict import RunResult, exit_code
+from harness.verdict import NOTHING_TESTED, SKIP, RunResult, exit_code
 
 Progress = Callable[[str], None]
 
@@ -158,7 +158,10 @@ def finish(prep: Prepared, results: list[RunResult]) -> tuple[int, str]:
     )
     write_all(run_dir, results, meta)
     table = summary_table(results)
-    return exit_code(results), table + f"\nresults: {run_dir}"
+    code = exit_code(results)
+    if results and all(r.verdict == SKIP for r in results):  # h18 (#18): say so, not just exit 2
+        table += f"\n{NOTHING_TESTED}"
+    return code, table + f"\nresults: {run_dir}"
 
 
 def default_run_dir() -> Path:

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from harness import scenarios
+from harness.argtypes import non_negative_int, positive_int
 from harness.bugs import Bug, all_bugs, get
 from harness.bugtree import bug_tree
 from harness.image import ensure_image
@@ -133,10 +134,10 @@ def table(rows: list[Row]) -> str:
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("validate", help="build each bug-corpus kernel and show the harness catches it")
     p.add_argument("--bug", action="append", default=[], help="only these bugs (default: all)")
-    p.add_argument("--runs", type=int, default=3)
-    p.add_argument("--peer-runs", type=int, default=1, help="stress-ng runs per bug (0: skip the comparison)")
-    p.add_argument("--clean-runs", type=int, default=None, help="clean-kernel runs per scenario (default: --runs)")
-    p.add_argument("--results", default=None)
+    p.add_argument("--runs", type=positive_int, default=3, help="runs of each bug's scenario on its kernel")
+    p.add_argument("--peer-runs", type=non_negative_int, default=1, help="stress-ng runs per bug (0: skip the comparison)")
+    p.add_argument("--clean-runs", type=positive_int, default=None, help="clean-kernel runs per scenario (default: --runs)")
+    p.add_argument("--results", default=None, help="results dir of this validate (default: $HARNESS_RESULTS/validate-<time>)")
     p.set_defaults(func=run)
 
 

@@ -68,8 +68,12 @@ class RunResult:
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 
+NOTHING_TESTED = "nothing was tested: every item was skipped (the kernel lacks what the scenarios need)"
+
+
 def exit_code(results: list[RunResult]) -> int:
-    """0 all passed (or skipped), 1 a kernel failure, 2 user error, 3 build/boot/infra error.
+    """0 all passed (some may have skipped), 1 a kernel failure, 2 user error
+    or nothing tested, 3 build/boot/infra error.
 
     An error outranks a failure: a run that could not be carried out says
     nothing about the kernel, so the whole run is not a clean verdict.
@@ -81,4 +85,9 @@ def exit_code(results: list[RunResult]) -> int:
         return EXIT_ERROR
     if any(r.verdict == FAIL for r in results):
         return EXIT_FAIL
+    # h18 (#18): a run in which every item was skipped tested nothing, so it
+    # is not a pass. The kernel given lacks what every scenario needs: the
+    # user's input to fix, hence 2 (README, `harness --help`).
+    if results and all(r.verdict == SKIP for r in results):
+        return EXIT_USER
     return EXIT_OK

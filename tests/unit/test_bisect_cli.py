@@ -204,7 +204,7 @@ def test_skips_that_hide_the_culprit_exit_3_with_candidates(env, monkeypatch, ca
         (("--swap",), "is not an ancestor of --bad"),
         (("--same",), "are the same commit"),
         (("--scenario", "no-such"), "unknown scenario 'no-such'"),
-        (("--runs", "0"), "--runs 0 / --max-runs 20: both must be at least 1"),
+        (("--runs", "0"), "argument --runs/-n: expected a positive integer, got '0'"),
         (("--kernel-dir",), "not a git checkout"),
     ],
 )

@@ -11,6 +11,7 @@ a user error.
 from __future__ import annotations
 
 import signal
+import sys
 
 import pytest
 
@@ -25,17 +26,30 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus):
     result = yield
     if signals.stopping():
-        session.exitstatus = signals.exit_code()
         _say_interrupted(session.config)
     return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_cmdline_main(config: pytest.Config):
+    # Here, not in sessionfinish: pytest skips sessionfinish when the
+    # interrupt comes during sessionstart, where the controller builds.
+    code = yield
+    if not signals.stopping():
+        return code
+    if not getattr(config, "_harness_said_interrupted", False):
+        _say_interrupted(config)
+    return signals.exit_code()
 
 
 def _say_interrupted(config: pytest.Config) -> None:
     from harness.pytest_plugin import TABLE  # the summary's last line names the exit code
 
+    config._harness_said_interrupted = True
     name = signal.Signals(signals.received()).name
-    line = f"harness: interrupted by {name}: exit code {signals.exit_code()}; the table holds the items that finished"
+    line = f"harness: interrupted by {name}: exit code {signals.exit_code()}"
     if TABLE in config.stash:
+        line += "; the table holds the items that finished"
         config.stash[TABLE] = config.stash[TABLE].rsplit("\n", 1)[0] + "\n" + line
     else:
-        print(line, flush=True)
+        print(line, file=sys.stderr, flush=True)

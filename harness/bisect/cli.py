@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from harness.argtypes import positive_int
 from harness.errors import EXIT_ERROR, EXIT_OK, UserError
@@ -50,24 +47,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--results", default=None, help="results dir (default results/bisect-<id>)")
     p.add_argument("--restart", action="store_true", help="forget the recorded steps and start over")
     p.set_defaults(func=run)
-
-
-@contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    """CI stops jobs with SIGTERM: make it unwind like Ctrl-C so the worktree is removed."""
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    try:
-        old = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, old)
 
 
 class _Log:
@@ -135,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         log(f"bisect {bisect_id}: {good[:12]}..{bad[:12]} in {repo}, scenario {scenario.name}, logs in {out}")
 
-    with _sigterm_interrupts(), KernelTester(
+    with KernelTester(
         repo,
         prefix,
         scenario,

@@ -237,21 +237,6 @@ def test_make_bisect_target_calls_harness_bisect():
     assert r.returncode != 0 and "usage: make bisect KERNEL=<git tree> GOOD=<rev>" in r.stderr
 
 
-def test_sigterm_unwinds_like_ctrl_c_so_the_worktree_is_removed():
-    import os
-    import signal
-    import time
-
-    from harness.bisect.cli import _sigterm_interrupts
-
-    before = signal.getsignal(signal.SIGTERM)
-    with pytest.raises(KeyboardInterrupt):
-        with _sigterm_interrupts():
-            os.kill(os.getpid(), signal.SIGTERM)
-            time.sleep(5)  # the handler interrupts this at once
-    assert signal.getsignal(signal.SIGTERM) == before
-
-
 def test_kconfig_that_cannot_apply_skips_the_commit_but_is_a_user_error_at_an_endpoint(env, monkeypatch, capsys):
     from harness.errors import UserError
 

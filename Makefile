@@ -6,7 +6,9 @@ VENV     := .venv
 HARNESS  := $(VENV)/bin/harness
 PYTEST   := $(VENV)/bin/python -m pytest
 KERNEL   ?=
-JOBS     ?= $(shell nproc)
+# VMs at once in make test. JOBS= is its old name, still accepted; -j/--jobs
+# means make -j (the kernel build) everywhere else.
+PARALLEL ?= $(or $(JOBS),$(shell nproc))
 
 # Debian packages: QEMU, the default kernel source, the kernel build toolchain,
 # the guest image builder, and the peers the benchmarks measure against.
@@ -37,10 +39,15 @@ guest: deps
 	$(MAKE) -s -C guest
 
 PLAN     ?=
+# Counts are checked while the makefile is read, in one line, before deps run.
+ifneq ($(filter test,$(MAKECMDGOALS)),)
+$(foreach v,RUNS PARALLEL,$(if $($(v)),$(if $(shell echo '$($(v))' | grep -xE '[1-9][0-9]*'),,\
+	$(error $(v)=$($(v)): expected a positive integer))))
+endif
 # The main job: the kernel regression suite (tests/kernel) as pytest items, one
-# VM each, JOBS at a time. -s lets every VM's progress reach the terminal.
+# VM each, PARALLEL at a time. -s lets every VM's progress reach the terminal.
 test: venv guest
-	$(PYTEST) tests/kernel -s -p no:cacheprovider -n $(JOBS) \
+	$(PYTEST) tests/kernel -s -p no:cacheprovider -n $(PARALLEL) \
 		$(if $(KERNEL),--kernel=$(KERNEL)) $(if $(PLAN),--plan=$(PLAN)) $(if $(RUNS),--runs=$(RUNS))
 
 # The project's own tests: unit tests, then the end-to-end tests that build and boot.

@@ -20,6 +20,10 @@ from harness.paths import cache_dir, digest
 Progress = Callable[[str], None]
 
 BUILD_TIMEOUT = 4 * 3600
+# Under `make -s test` the outer make's flags reach the kernel make through
+# the environment: -s silenced kbuild, so build.log had no step lines and the
+# progress line said "0 steps" for the whole build.
+_NOT_INHERITED = {"MAKEFLAGS": "", "MFLAGS": "", "MAKELEVEL": ""}
 STAMP = ".harness-built"
 _ERROR_LINE = re.compile(r"(\berror\b|Error \d+|undefined reference|\*\*\*)")
 _STEP_LINE = re.compile(rb"^  (CC|LD|AR|AS|LDS|OBJCOPY|GEN|CHK|HOSTCC|BTF|MODPOST|KSYMS|NM|ZOFFSET|VOFFSET|RELOCS|MKPIGGY|ZSTD|GZIP|LZ4|XZKERN)\b")
@@ -277,7 +281,7 @@ def _build_locked(
     watcher.start()
     start = time.monotonic()
     try:
-        proc.run(argv, env=ccache_env(), timeout=BUILD_TIMEOUT, log=kernel.build_log, what="make")
+        proc.run(argv, env={**ccache_env(), **_NOT_INHERITED}, timeout=BUILD_TIMEOUT, log=kernel.build_log, what="make")
     except proc.ProcessError as e:
         if e.result.returncode == 127:
             raise InfraError("make not found; run 'make deps' or install build-essential") from e

@@ -121,6 +121,8 @@ CASES = [
     ("validate --runs 0", 2, "argument --runs: expected a positive integer, got '0'"),
     ("validate --peer-runs -1", 2, "argument --peer-runs: expected an integer of 0 or more"),
     ("frobnicate", 2, "invalid choice: 'frobnicate'"),
+    ("scenarios --config /bin/ls", 2, "--config /bin/ls: not a kernel .config (no CONFIG_ lines)"),
+    ("scenarios --config {empty}", 2, "not a kernel .config (no CONFIG_ lines)"),
 ]
 
 

@@ -65,7 +65,8 @@ exit codes:
   2    user error (bad kernel, fragment, plan, option), or nothing was tested:
        every item was skipped because the kernel lacks what it needs
   3    build, boot or infrastructure error
-  130  stopped by SIGINT (Ctrl-C); 143: stopped by SIGTERM (CI cancel)"""
+  130  stopped by SIGINT (Ctrl-C)
+  143  stopped by SIGTERM (a CI cancel)"""
 
 
 def version() -> str:

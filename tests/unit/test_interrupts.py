@@ -366,3 +366,20 @@ def test_tree_copy_interrupted_mid_sync_is_copied_whole_next_time(tmp_path, monk
     assert any("no sync state" in m for m in said)
     assert stats.copied == 20
     assert all((copy.path / "fs" / f"f{i}.c").read_text() == f"int f{i};\n" for i in range(20))
+
+
+@pytest.mark.parametrize("sig", SIGNALS, ids=lambda s: s.name)
+def test_verify_run_stage_stops_the_vms_its_pool_threads_boot(env, fake_tree, tmp_path, sig):
+    """verify boots its VMs from pool threads, which no signal reaches: the main thread must end them."""
+    fake_image(env)
+    (fake_tree / "init").mkdir()
+    (fake_tree / "init" / "main.c").write_text("int x;\n")
+    patch = tmp_path / "fix.patch"
+    patch.write_text("--- a/init/main.c\n+++ b/init/main.c\n@@ -1 +1 @@\n-int x;\n+int y;\n")
+    argv = harness("verify", "--kernel", str(fake_tree), "--patch", str(patch), "-s", "umount-check", "-n", "2",
+                   "--parallel", "2")
+    run = env.start(argv, FAKE_QEMU_MODE="hang")
+    run.wait_for_process("qemu-system-x86_64", timeout=60)
+    took = run.interrupt(sig)
+    run.assert_stopped_by(sig)
+    print(f"verify run stage ({sig.name}): stopped in {took:.2f} s")

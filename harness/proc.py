@@ -189,9 +189,10 @@ def spawn(
 def kill_group(proc: subprocess.Popen, grace: float = 2.0) -> None:
     """End proc and its whole process group: SIGTERM, SIGKILL after ``grace`` seconds.
 
-    A second Ctrl-C or SIGTERM while this waits does not leave the group
-    running: it skips the grace period, the group is killed, and the
-    interrupt is raised again once it is.
+    A KeyboardInterrupt while this waits (a second Ctrl-C where
+    harness.signals is not in charge, or one it lets through) does not
+    leave the group running: it skips the grace period, the group is
+    killed, and the interrupt is raised again once it is.
     """
     pending: BaseException | None = None
     while True:

@@ -11,24 +11,40 @@ released, partial results written.
 The signal received is kept, so the exit code says which one it was
 (128 + its number: 130 for SIGINT, 143 for SIGTERM), and so threads that are
 about to start something new (a VM in verify's pool) can refuse to.
+
+Signals that follow the first one while the run is stopping are ignored.
+They come as a matter of course: `make test` passes the SIGTERM it got from
+the group on to pytest, which got its own already, and a second
+KeyboardInterrupt raised inside the teardown (pytest formatting the first
+one, xdist stopping its workers, a process group being killed) would break
+it off half done. Stopping takes seconds; one that takes longer than
+``IGNORE_REPEATS`` has been swallowed somewhere, so a signal after that
+raises again. SIGKILL is always there.
 """
 
 from __future__ import annotations
 
 import signal
 import threading
+import time
 from contextlib import contextmanager
 from typing import Iterator
 
 HANDLED = (signal.SIGINT, signal.SIGTERM)
 EXIT_INTERRUPTED = 128 + signal.SIGINT  # a KeyboardInterrupt raised without a signal (tests)
 
+IGNORE_REPEATS = 15.0  # seconds after the first signal in which others are ignored
+
 _received: int | None = None
+_first_at = 0.0
 
 
 def _interrupt(signum, frame) -> None:
-    global _received
-    _received = signum
+    global _received, _first_at
+    now = time.monotonic()
+    if _received is not None and now - _first_at < IGNORE_REPEATS:
+        return  # already stopping
+    _received, _first_at = signum, now
     raise KeyboardInterrupt
 
 

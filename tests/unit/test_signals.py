@@ -33,6 +33,27 @@ def test_exit_code_is_128_plus_the_signal(monkeypatch):
         assert signals.exit_code() == 130  # a KeyboardInterrupt no signal caused
 
 
+def test_a_second_signal_while_stopping_is_ignored(monkeypatch):
+    """make test passes its SIGTERM on to pytest, which has its own already:
+    the second must not break off the teardown the first started."""
+    cleaned = []
+    with signals.handled():
+        with pytest.raises(KeyboardInterrupt):
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(5)
+            finally:
+                os.kill(os.getpid(), signal.SIGTERM)  # arrives during the cleanup
+                time.sleep(0.1)
+                cleaned.append(True)
+        assert cleaned == [True]
+        # Much later, a signal raises again: the first was swallowed somewhere.
+        monkeypatch.setattr(signals, "IGNORE_REPEATS", 0.0)
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
+
+
 def test_run_kills_the_whole_group_on_interrupt(tmp_path):
     """The child and its own child (make and a compiler) are both gone when run() unwinds."""
     pidfile = tmp_path / "pids"

@@ -13,7 +13,7 @@ import os
 import sys
 from importlib import metadata
 
-from harness import signals
+from harness import cli_run, signals, validate
 from harness.analysis import cli as analysis_cli
 from harness.argtypes import HelpFormatter, Parser
 from harness.bisect import cli as bisect_cli
@@ -23,7 +23,6 @@ from harness.kbuild import cli as kbuild_cli
 from harness.scenarios import cli as scenarios_cli
 from harness.verify import cli as verify_cli
 from harness.vm import cli as vm_cli
-from harness import cli_run, validate
 
 COMMAND_MODULES = (
     kbuild_cli,

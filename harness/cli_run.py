@@ -6,8 +6,8 @@ import argparse
 import sys
 
 from harness import plan as plan_mod
-from harness.argtypes import positive_int
 from harness import scenarios, session
+from harness.argtypes import positive_int
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

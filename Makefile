@@ -9,7 +9,9 @@ KERNEL   ?=
 KNOWN    ?=
 RETRIES  ?=
 BASELINE ?=
-JOBS     ?= $(shell nproc)
+# VMs at once in make test. JOBS= is its old name, still accepted; -j/--jobs
+# means make -j (the kernel build) everywhere else.
+PARALLEL ?= $(or $(JOBS),$(shell nproc))
 
 # Debian packages: QEMU, the default kernel source, the kernel build toolchain,
 # the guest image builder, and the peers the benchmarks measure against.
@@ -40,10 +42,15 @@ guest: deps
 	$(MAKE) -s -C guest
 
 PLAN     ?=
+# Counts are checked while the makefile is read, in one line, before deps run.
+ifneq ($(filter test,$(MAKECMDGOALS)),)
+$(foreach v,RUNS PARALLEL,$(if $($(v)),$(if $(shell echo '$($(v))' | grep -xE '[1-9][0-9]*'),,\
+	$(error $(v)=$($(v)): expected a positive integer))))
+endif
 # The main job: the kernel regression suite (tests/kernel) as pytest items, one
-# VM each, JOBS at a time. -s lets every VM's progress reach the terminal.
+# VM each, PARALLEL at a time. -s lets every VM's progress reach the terminal.
 test: venv guest
-	$(PYTEST) tests/kernel -s -p no:cacheprovider -n $(JOBS) \
+	$(PYTEST) tests/kernel -s -p no:cacheprovider -n $(PARALLEL) \
 		$(if $(KERNEL),--kernel=$(KERNEL)) $(if $(PLAN),--plan=$(PLAN)) $(if $(RUNS),--runs=$(RUNS)) \
 		$(foreach k,$(KNOWN),--known=$(k)) $(if $(RETRIES),--retries=$(RETRIES)) $(if $(BASELINE),--baseline=$(BASELINE))
 

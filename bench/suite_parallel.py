@@ -1,6 +1,6 @@
-"""Parallel speed-up of the regression suite (issue 5): wall time with JOBS=2 vs JOBS=1.
+"""Parallel speed-up of the regression suite (issue 5): wall time with PARALLEL=2 vs PARALLEL=1 (VMs at once).
 
-Target: JOBS=2 <= 0.6x JOBS=1 on 2 cores. Uses a plan of four short items so
+Target: PARALLEL=2 <= 0.6x PARALLEL=1 on 2 cores. Uses a plan of four short items so
 one measurement takes a few minutes; the kernel and image are built first and
 not timed.
 """
@@ -43,7 +43,7 @@ def main() -> int:
                 "-n", str(jobs), f"--plan={plan}", *kargs]
         t, r = timed(argv, timeout=3 * 3600, cwd=REPO)
         walls[jobs] = t
-        say(f"JOBS={jobs}: {t:.0f}s (exit {r.returncode})")
+        say(f"PARALLEL={jobs}: {t:.0f}s (exit {r.returncode})")
     say(f"RESULT jobs1_s={walls[1]:.0f} jobs2_s={walls[2]:.0f} ratio={walls[2] / walls[1]:.2f} (target <= 0.60)")
     return 0
 

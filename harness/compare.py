@@ -25,6 +25,7 @@ from enum import Enum
 from pathlib import Path
 
 from harness import known as known_mod
+from harness.argtypes import fraction
 from harness.errors import EXIT_FAIL, EXIT_OK, UserError
 from harness.verdict import FAIL, KNOWN, RunResult
 from harness.verify.compare import ANY_FAILURE, ALPHA, Row, compare as verify_compare
@@ -175,14 +176,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("new", help="the later results directory")
     p.add_argument("--known", action="append", default=[], metavar="FILE",
                    help="extra known-issue file (repeatable; 'none' turns every list off, the shipped one included)")
-    p.add_argument("--alpha", type=float, default=ALPHA, help=f"significance level (default: {ALPHA})")
+    p.add_argument("--alpha", type=fraction, default=ALPHA, help=f"significance level (default: {ALPHA})")
     p.add_argument("--json", action="store_true", help="print the comparison as JSON")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    if not 0 < args.alpha < 1:
-        raise UserError(f"--alpha {args.alpha}: expected a number between 0 and 1")
     issues = known_mod.load(args.known)
     c = compare_dirs(Path(args.old), Path(args.new), issues, args.alpha)
     print(json.dumps(to_json(c), indent=2) if args.json else text(c), flush=True)

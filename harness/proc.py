@@ -2,6 +2,14 @@
 
 argv lists only (never a shell), a deadline, ``cwd=`` instead of chdir, and
 a result object. Failures raise by default so no caller forgets to check.
+
+Every child starts in a session of its own, so a terminal's Ctrl-C or CI's
+SIGTERM to our process group reaches the harness and not the child: whoever
+starts a process in its own session must end it. ``run`` kills the child's
+whole group on any exception (KeyboardInterrupt included, see
+harness.signals), and every child is asked by the kernel to die with the
+thread that started it (PR_SET_PDEATHSIG), the last resort when the harness
+itself is SIGKILLed.
 """
 
 from __future__ import annotations
@@ -91,6 +99,8 @@ def run(
                 stdout=logf if logf else subprocess.PIPE,
                 stderr=subprocess.STDOUT if logf else subprocess.PIPE,
                 start_new_session=True,
+                # SIGTERM, not SIGKILL: make passes SIGTERM on to its jobs.
+                preexec_fn=_die_with_parent(signal.SIGTERM),
             )
         except FileNotFoundError as e:
             raise ProcessError(
@@ -128,13 +138,27 @@ def run(
     return result
 
 
-def _die_with_parent() -> None:
-    # Runs in the child between fork and exec: the child gets SIGKILL when the
-    # harness dies, even by SIGKILL, so no QEMU outlives it.
-    import ctypes
+_PR_SET_PDEATHSIG = 1
+_prctl = None
 
-    PR_SET_PDEATHSIG = 1
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+def _die_with_parent(sig: int):
+    """A preexec_fn: the child gets ``sig`` when the thread that started it dies,
+    even by SIGKILL. libc is looked up here, in the parent: loading a library
+    between fork and exec can deadlock in a threaded process."""
+    global _prctl
+    if _prctl is None:
+        import ctypes
+
+        _prctl = ctypes.CDLL(None, use_errno=True).prctl
+    prctl, parent = _prctl, os.getpid()
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, sig)
+        if os.getppid() != parent:  # the parent died before prctl: nobody will end us
+            os._exit(1)
+
+    return preexec
 
 
 def spawn(
@@ -158,12 +182,30 @@ def spawn(
         stdout=stdout,
         stderr=stderr,
         start_new_session=True,
-        preexec_fn=_die_with_parent if die_with_parent else None,
+        preexec_fn=_die_with_parent(signal.SIGKILL) if die_with_parent else None,
     )
 
 
 def kill_group(proc: subprocess.Popen, grace: float = 2.0) -> None:
-    """Terminate proc and its process group; SIGKILL after ``grace`` seconds."""
+    """End proc and its whole process group: SIGTERM, SIGKILL after ``grace`` seconds.
+
+    A KeyboardInterrupt while this waits (a second Ctrl-C where
+    harness.signals is not in charge, or one it lets through) does not
+    leave the group running: it skips the grace period, the group is
+    killed, and the interrupt is raised again once it is.
+    """
+    pending: BaseException | None = None
+    while True:
+        try:
+            _end_group(proc, grace)
+            break
+        except KeyboardInterrupt as e:
+            pending, grace = e, 0.0
+    if pending is not None:
+        raise pending
+
+
+def _end_group(proc: subprocess.Popen, grace: float) -> None:
     if proc.poll() is not None:
         return
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
@@ -175,9 +217,15 @@ def kill_group(proc: subprocess.Popen, grace: float = 2.0) -> None:
             proc.send_signal(sig)
         try:
             proc.wait(timeout=wait)
-            return
+            break
         except subprocess.TimeoutExpired:
             continue
+    # The leader is gone, but its jobs may not be (make does not wait for the
+    # compilers it signalled): they are still in the group, so end them too.
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def which(name: str) -> str | None:

@@ -10,6 +10,7 @@ verdict taxonomy (0 pass, 1 kernel failure, 2 user error, 3 build/boot/infra).
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -18,10 +19,11 @@ import pytest
 from harness import plan as plan_mod
 from harness import scenarios
 from harness.session import core as hsession
+from harness.argtypes import deferred, invalid, positive_int
 from harness.errors import HarnessError
 from harness.runner import Run
 from harness.verdict import Verdict
-from harness.session.cli import add_triage_options, check_retries
+from harness.session.cli import add_triage_options
 
 PREPARED = pytest.StashKey[hsession.Prepared]()
 PLAN = pytest.StashKey[plan_mod.Plan]()
@@ -33,11 +35,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("harness")
     g.addoption("--kernel", default=None, help="kernel tree or bzImage (default: Debian's linux-source-6.12)")
     g.addoption("--plan", default=None, help="YAML plan (default: plans/default.yaml)")
-    g.addoption("--duration", type=int, default=None, help="override every scenario's duration (s)")
-    g.addoption("--runs", type=int, default=None, help="override the repetitions per scenario")
+    g.addoption("--duration", type=deferred(positive_int), default=None, help="override every scenario's duration (s)")
+    g.addoption("--runs", type=deferred(positive_int), default=None, help="override the repetitions per scenario")
     g.addoption("--scenario", action="append", default=[], help="only these scenarios")
     g.addoption("--results", default=None, help="results dir of this run (default: results/<run id>)")
-    add_triage_options(g.addoption)
+    add_triage_options(g.addoption, wrap=deferred)
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -56,6 +58,15 @@ def _stop(msg: str, code: int) -> None:
     pytest.exit(msg, returncode=code)
 
 
+def _stop_before_start(msg: str, code: int) -> None:
+    # pytest.exit() here would print the message twice more
+    # ("Exit: ..." and "! _pytest.outcomes.Exit: ... !"). Nothing has started
+    # yet (xdist starts its workers after this hook), so leave at once.
+    print(f"harness: {msg}", file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    os._exit(code)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if _is_worker(config):
         config.stash[PREPARED] = hsession.Prepared.from_json(config.workerinput[WORKER_KEY])
@@ -65,19 +76,22 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
     if _is_worker(config):
         return
+    bad = invalid({f"--{o}": config.getoption(o) for o in ("runs", "duration", "retries")})
+    if bad:
+        _stop_before_start(f"user error: {bad}", 2)
     try:
         plan = _plan(config)
         for name in config.getoption("scenario"):
             scenarios.get(name)
         results = config.getoption("results")
         run_dir = Path(results) if results else hsession.default_run_dir()
-        retries = check_retries(config.getoption("retries"))
+        retries = config.getoption("retries")
         config.stash[PREPARED] = hsession.prepare(
             config.getoption("kernel"), plan, run_dir,
             known=tuple(config.getoption("known")), retries=retries, baseline=config.getoption("baseline"),
         )
     except HarnessError as e:
-        _stop(str(e) + (f"\n{e.detail}" if e.detail else ""), e.exit_code)
+        _stop_before_start(str(e) + (f"\n{e.detail}" if e.detail else ""), e.exit_code)
 
 
 def pytest_configure_node(node) -> None:  # xdist hook: runs on the controller per worker

@@ -161,7 +161,15 @@ def result_exit(r: RunResult) -> int:
     return VERDICT_EXIT[r.verdict]
 
 
+NOTHING_TESTED = "nothing was tested: every item was skipped (the kernel lacks what the scenarios need)"
+
+
 def exit_code(results: list[RunResult]) -> int:
-    """0 all passed (or skipped, or failed only in known ways), 1 a kernel failure, 2 user error, 3 build/boot/infra error."""
+    """0 all passed (some may have skipped, or failed only in known ways), 1 a kernel
+    failure, 2 user error or nothing tested, 3 build/boot/infra error."""
+    # A run in which every item was skipped tested nothing, so it is not a pass:
+    # the kernel given lacks what every scenario needs, the user's input to fix.
+    if results and all(r.verdict == Verdict.SKIP for r in results):
+        return EXIT_USER
     codes = {result_exit(r) for r in results}
     return next((c for c in EXIT_PRECEDENCE if c in codes), EXIT_OK)

@@ -18,30 +18,34 @@ def bad(path: Path, key: str, what: str) -> UserError:
     return UserError(f"{path}: {key}: {what}")
 
 
-def read(path: Path, what: str) -> Any:
-    """The parsed document; a missing, unreadable, non-UTF-8 or non-YAML file is a UserError."""
+def read_text(path: Path, what: str) -> str:
+    """A small text file the user named, as UTF-8; one UserError line for
+    anything else (missing, a directory, a binary, another encoding)."""
     try:
-        text = path.read_bytes().decode("utf-8")
-    except IsADirectoryError as e:
-        raise UserError(f"{path}: cannot read {what}: is a directory") from e
+        data = path.read_bytes()
     except OSError as e:
         raise UserError(f"{path}: cannot read {what}: {e.strerror}") from e
+    if b"\0" in data:
+        raise UserError(f"{path}: not a {what}: a binary file (NUL bytes), expected YAML text")
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError as e:
-        line = text_line(path, e.start)
-        raise UserError(f"{path}: line {line}: not UTF-8 text (byte 0x{e.object[e.start]:02x}); is this a {what}?") from e
+        line = data.count(b"\n", 0, e.start) + 1
+        column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise UserError(
+            f"{path}: {what} is not UTF-8 text: byte 0x{data[e.start]:02x} at line {line}, column {column}"
+        ) from e
+
+
+def read(path: Path, what: str) -> Any:
+    """The parsed document; a missing, unreadable, non-UTF-8 or non-YAML file is a UserError."""
+    text = read_text(path, what)
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         raise UserError(f"{path}:{where} not valid YAML: {getattr(e, 'problem', e)}") from e
-
-
-def text_line(path: Path, offset: int) -> int:
-    try:
-        return path.read_bytes()[:offset].count(b"\n") + 1
-    except OSError:
-        return 0
 
 
 def unknown_keys(path: Path, prefix: str, keys: Iterable, allowed: set[str]) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from harness import plan as plan_mod
 from harness import scenarios
 from harness.bisect import report
+from harness.argtypes import positive_int
 from harness.bisect.core import DEFAULT_MAX_RUNS, DEFAULT_RUNS, Request, bisect
 
 
@@ -26,19 +27,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "bisect",
         help="find the commit that introduced a failure (flake-aware; works in a git worktree of its own)",
     )
-    p.add_argument("--kernel", "-k", required=True, help="kernel git checkout (left untouched)")
+    p.add_argument("--kernel", required=True, help="kernel git checkout (left untouched)")
     p.add_argument("--good", required=True, help="a revision without the failure")
     p.add_argument("--bad", required=True, help="a revision with the failure (its first title becomes the target)")
     p.add_argument("--scenario", "-s", required=True, help="scenario that shows the failure")
-    p.add_argument("--runs", "-n", type=int, default=DEFAULT_RUNS,
+    p.add_argument("--runs", "-n", type=positive_int, default=DEFAULT_RUNS,
                    help=f"runs at BAD to estimate flakiness, and the least per step (default {DEFAULT_RUNS})")
-    p.add_argument("--max-runs", type=int, default=DEFAULT_MAX_RUNS,
+    p.add_argument("--max-runs", type=positive_int, default=DEFAULT_MAX_RUNS,
                    help=f"ceiling when flakiness raises the runs per step (default {DEFAULT_MAX_RUNS})")
-    p.add_argument("--duration", "-d", type=int, default=None, help="seconds of stress per run (default: the scenario's)")
+    p.add_argument("--duration", "-d", type=positive_int, default=None, help="seconds of stress per run (default: the scenario's)")
     p.add_argument("--signature", default="",
                    help="target signature instead of BAD's first one: a report title, or 'oracle'")
     p.add_argument("--plan", default=None, help="YAML plan for fragments, suppressions and VM size (default plans/default.yaml)")
-    p.add_argument("--jobs", "-j", type=int, default=None, help="make -j for the builds")
+    p.add_argument("--jobs", "-j", type=positive_int, default=None, help="make -j for the builds")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--junit", default=None, metavar="FILE", help="also write junit XML here")
     p.add_argument("--results", default=None, help="results dir (default results/bisect-<id>)")

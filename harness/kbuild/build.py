@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Callable
 
 from harness import proc
-from harness.errors import BuildError, InfraError
-from harness.kbuild import kconfig
+from harness.errors import BuildError, InfraError, UserError
+from harness.kbuild import ikconfig, kconfig
 from harness.kbuild.source import Prebuilt, SourceTree
 from harness.lock import file_lock
 from harness.paths import cache_dir, digest
@@ -20,6 +20,10 @@ from harness.paths import cache_dir, digest
 Progress = Callable[[str], None]
 
 BUILD_TIMEOUT = 4 * 3600
+# Under `make -s test` the outer make's flags reach the kernel make through
+# the environment: -s silenced kbuild, so build.log had no step lines and the
+# progress line said "0 steps" for the whole build.
+_NOT_INHERITED = {"MAKEFLAGS": "", "MFLAGS": "", "MAKELEVEL": ""}
 STAMP = ".harness-built"
 _ERROR_LINE = re.compile(r"(\berror\b|Error \d+|undefined reference|\*\*\*)")
 _STEP_LINE = re.compile(rb"^  (CC|LD|AR|AS|LDS|OBJCOPY|GEN|CHK|HOSTCC|BTF|MODPOST|KSYMS|NM|ZOFFSET|VOFFSET|RELOCS|MKPIGGY|ZSTD|GZIP|LZ4|XZKERN)\b")
@@ -160,11 +164,11 @@ def build(
     jobs: int | None = None,
     progress: Progress = print,
     extra_fragments: list[str] | None = None,
+    require_kasan: bool = True,
 ) -> Kernel:
     """Build (or reuse) the kernel for ``source`` with the given fragments."""
     if isinstance(source, Prebuilt):
-        progress(f"kernel: using prebuilt {source.bzimage}")
-        return Kernel(source.bzimage, source.vmlinux, source.config, source=str(source.bzimage))
+        return prebuilt(source, list(extra_fragments or []), progress, require_kasan)
     names = list(fragments or kconfig.DEFAULT_FRAGMENTS) + list(extra_fragments or [])
     frags = [kconfig.load_fragment(n) for n in names]
     tree_fp = source_fingerprint(source.path)
@@ -174,6 +178,70 @@ def build(
     bdir = root / key
     with file_lock(root / f"{key}.lock", f"kernel: waiting for another build in {bdir}", progress):
         return _build_locked(source, bdir, config_text, tree_fp, jobs or os.cpu_count() or 1, progress)
+
+
+def prebuilt(source: Prebuilt, extra_fragments: list[str], progress: Progress, require_kasan: bool = True) -> Kernel:
+    """A bzImage the user built, checked as far as its config allows.
+
+    Fragments cannot be applied to it, so they are checked instead: every
+    setting they ask for must already be in the image's config, and without
+    a config that cannot be known, which is the user's to fix. KASAN is what
+    turns the use-after-free families into reports: a kernel without it
+    would pass where it should fail.
+    """
+    frags = [kconfig.load_fragment(n) for n in extra_fragments]  # a missing one is an error here too
+    names = ", ".join(extra_fragments)
+    config_path, where = _prebuilt_config(source, progress)
+    bz = source.bzimage
+    if config_path is None:
+        if frags:
+            raise UserError(
+                f"KERNEL={bz}: cannot apply fragment {names} to a prebuilt bzImage, nor check it: the image has"
+                " no embedded config (CONFIG_IKCONFIG) and no .config beside it"
+            )
+        progress(
+            f"kernel: warning: {bz} has no embedded config (CONFIG_IKCONFIG) and no .config beside it: KASAN and"
+            " the scenarios' kconfig needs cannot be checked, so a scenario the kernel cannot run ends in"
+            " ERROR or FAIL instead of SKIP"
+        )
+    else:
+        have = kconfig.parse_config(config_path.read_text(errors="replace"))
+        if require_kasan and have.get("CONFIG_KASAN") != "y":
+            raise UserError(
+                f"KERNEL={bz}: built without CONFIG_KASAN ({where}); the harness needs KASAN to see"
+                " use-after-free bugs (add kconfigs/kasan.config, or pass the source tree to build)"
+            )
+        bad = kconfig.mismatches(kconfig.requested(frags), have)
+        if bad:
+            more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+            raise UserError(
+                f"KERNEL={bz}: a prebuilt bzImage cannot take fragment {names}, and its config ({where})"
+                f" lacks what it asks: {', '.join(bad[:3])}{more}"
+            )
+        if frags:
+            progress(f"kernel: {bz} already has every setting of {names} ({where})")
+    progress(f"kernel: using prebuilt {bz}" + (f" (config: {where})" if config_path else ""))
+    return Kernel(bz, source.vmlinux, config_path, source=str(bz))
+
+
+def _prebuilt_config(source: Prebuilt, progress: Progress) -> tuple[Path | None, str]:
+    """The image's own embedded config (the truth), else the .config found beside it."""
+    try:
+        text = ikconfig.extract(source.bzimage)
+    except OSError as e:
+        raise UserError(f"KERNEL={source.bzimage}: cannot read: {e.strerror}") from e
+    if text is not None:
+        st = source.bzimage.stat()
+        out = cache_dir() / "ikconfig" / f"{digest(str(source.bzimage), str(st.st_size), str(st.st_mtime_ns))}.config"
+        if not out.is_file():
+            out.parent.mkdir(parents=True, exist_ok=True)
+            tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+            tmp.write_text(text)
+            os.replace(tmp, out)
+        return out, "embedded in the image"
+    if source.config is not None:
+        return source.config, str(source.config)
+    return None, ""
 
 
 def _build_locked(
@@ -213,7 +281,7 @@ def _build_locked(
     watcher.start()
     start = time.monotonic()
     try:
-        proc.run(argv, env=ccache_env(), timeout=BUILD_TIMEOUT, log=kernel.build_log, what="make")
+        proc.run(argv, env={**ccache_env(), **_NOT_INHERITED}, timeout=BUILD_TIMEOUT, log=kernel.build_log, what="make")
     except proc.ProcessError as e:
         if e.result.returncode == 127:
             raise InfraError("make not found; run 'make deps' or install build-essential") from e
@@ -227,6 +295,10 @@ def _build_locked(
     if not kernel.bzimage.is_file():
         raise BuildError("make succeeded but produced no bzImage", log=str(kernel.build_log))
     elapsed = time.monotonic() - start
-    stamp_file.write_text(f"{fingerprint} {max(watcher.steps, expected)}\n")
+    # Last, and by rename: a build stopped at any point before this line leaves
+    # no stamp, so the next run runs make again instead of trusting the dir.
+    tmp = stamp_file.with_name(f"{STAMP}.{os.getpid()}.tmp")
+    tmp.write_text(f"{fingerprint} {max(watcher.steps, expected)}\n")
+    os.replace(tmp, stamp_file)
     progress(f"kernel: built in {int(elapsed)}s: {kernel.bzimage}")
     return Kernel(**{**kernel.__dict__, "rebuilt": True})

@@ -6,14 +6,16 @@ import argparse
 import json
 import sys
 
+from harness.argtypes import positive_int
 from harness.kbuild import get_kernel
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("build", help="build (or reuse) a kernel with the project's kconfig fragments")
-    p.add_argument("--kernel", "-k", default=None, help="source tree or bzImage (default: Debian's linux-source-6.12)")
-    p.add_argument("--fragment", "-f", action="append", default=[], help="extra kconfig fragment (name or path)")
-    p.add_argument("--jobs", "-j", type=int, default=None)
+    p.add_argument("--kernel", default=None, help="source tree or bzImage (default: Debian's linux-source-6.12)")
+    p.add_argument("--fragment", "-f", action="append", default=[],
+                   help="extra kconfig fragment (name or path; not with a prebuilt bzImage)")
+    p.add_argument("--jobs", "-j", type=positive_int, default=None, help="make -j (default: the number of CPUs)")
     p.add_argument("--json", action="store_true", help="print the artifacts as JSON")
     p.set_defaults(func=run)
 

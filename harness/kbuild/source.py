@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,6 +120,9 @@ def debian_source(progress=print) -> Path:
     except proc.ProcessError as e:
         proc.run(["rm", "-rf", tmp], check=False)
         raise InfraError(f"could not unpack {DEBIAN_TARBALL}: {e.result.stderr.strip()[-200:]}") from e
+    except BaseException:  # h18 (#18): Ctrl-C / SIGTERM must not leave 1.5 GB of half a tree behind
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     inner = tmp / "linux-source-6.12"
     try:
         inner.rename(dest)

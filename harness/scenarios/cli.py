@@ -29,9 +29,15 @@ def add_parser(subparsers) -> None:
 def _load_config(path: str) -> dict[str, str]:
     p = Path(path)
     try:
-        return parse_kconfig(p.read_text(errors="replace"))
+        data = p.read_bytes()
     except OSError as e:
         raise UserError(f"cannot read --config {path}: {e.strerror} (want a kernel .config file)") from e
+    # A binary or any other file would read as a config with nothing set, and
+    # list every scenario as unrunnable instead of saying the file is wrong.
+    config = parse_kconfig(data.decode("utf-8", "replace")) if b"\0" not in data else {}
+    if not config:
+        raise UserError(f"--config {path}: not a kernel .config (no CONFIG_ lines)")
+    return config
 
 
 def run(args: argparse.Namespace, out=None) -> int:

@@ -25,7 +25,7 @@ from harness.paths import results_dir
 from harness.results import RunMeta, summary_table, write_all
 from harness.runner import Run, Testbed, execute, item_file, store
 from harness.runner.progress import Progress, stderr_progress
-from harness.verdict import RunResult, Verdict, exit_code
+from harness.verdict import NOTHING_TESTED, RunResult, Verdict, exit_code
 
 def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
@@ -188,7 +188,10 @@ def finish(prep: Prepared, results: list[RunResult]) -> tuple[int, str]:
         kernel_release=prep.kernel_release,
     )
     write_all(run_dir, results, meta)
-    lines = [summary_table(results), f"results: {run_dir}"]
+    lines = [summary_table(results)]
+    if results and all(r.verdict == Verdict.SKIP for r in results):
+        lines.append(NOTHING_TESTED)  # and exit 2: a run that tested nothing is not a pass
+    lines.append(f"results: {run_dir}")
     issues = known_mod.load(prep.known_files)
     lines += known_mod.closing_lines(results, issues, facts_of(prep))
     if prep.baseline:

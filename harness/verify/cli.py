@@ -13,27 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from harness.argtypes import fraction, positive_int
 from harness.errors import UserError
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _alpha(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}")
-    return value
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -45,17 +26,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         " compare each signature with Fisher's exact test. Exit 0 fixes/no-change, 1 regression,"
         " 2 user error, 3 a side failed to build or boot.",
     )
-    p.add_argument("--kernel", "-k", default=None, help="kernel source tree (default: Debian's linux-source-6.12)")
+    p.add_argument("--kernel", default=None, help="kernel source tree (default: Debian's linux-source-6.12)")
     p.add_argument("--patch", "-p", action="append", default=[], required=True, metavar="FILE",
                    help="a plain diff, or git format-patch mail / mbox series (repeatable; applied in order)")
     p.add_argument("--scenario", "-s", action="append", default=[], help="scenario name (repeatable; default: all of the plan's)")
-    p.add_argument("--runs", "-n", type=_positive_int, default=None,
+    p.add_argument("--runs", "-n", type=positive_int, default=None,
                    help="runs per scenario per side (default: as many as fit the 30-minute budget)")
-    p.add_argument("--duration", "-d", type=_positive_int, default=None,
+    p.add_argument("--duration", "-d", type=positive_int, default=None,
                    help="seconds of stress per run (default: the scenario's, capped at 30)")
-    p.add_argument("--parallel", type=_positive_int, default=None, help="VMs at once (default: from cores and memory)")
-    p.add_argument("--jobs", "-j", type=_positive_int, default=None, help="make -j for the kernel builds")
-    p.add_argument("--alpha", type=_alpha, default=None, help="significance level (default: 0.05)")
+    p.add_argument("--parallel", type=positive_int, default=None, help="VMs at once (default: from cores and memory)")
+    p.add_argument("--jobs", "-j", type=positive_int, default=None, help="make -j for the kernel builds")
+    p.add_argument("--alpha", type=fraction, default=None, help="significance level (default: 0.05)")
     p.add_argument("--plan", default=None, help="YAML plan for fragments, suppressions and VM size (default: plans/default.yaml)")
     p.add_argument("--results", default=None, help="results directory (default: results/verify-<run id>)")
     p.add_argument("--json", action="store_true", help="print the outcome as JSON on stdout")

@@ -7,17 +7,18 @@ import shlex
 import sys
 import time
 
+from harness.argtypes import positive_int, positive_seconds, size_mib
 from harness.errors import EXIT_FAIL, UserError
 from harness.paths import results_dir
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("boot", help="boot the kernel in QEMU and run a command over ssh")
-    p.add_argument("--kernel", "-k", default=None, help="source tree or bzImage (default: Debian's linux-source-6.12)")
-    p.add_argument("--memory", type=int, default=2048, help="guest RAM in MiB")
-    p.add_argument("--cpus", type=int, default=2)
-    p.add_argument("--timeout", type=float, default=600.0, help="seconds the command may run")
-    p.add_argument("--boot-timeout", type=float, default=300.0)
+    p.add_argument("--kernel", default=None, help="source tree or bzImage (default: Debian's linux-source-6.12)")
+    p.add_argument("--memory", type=size_mib, default="2G", help="guest RAM: 2G, 1536M, or MiB")
+    p.add_argument("--cpus", type=positive_int, default=2, help="guest vCPUs")
+    p.add_argument("--timeout", type=positive_seconds, default=600.0, help="seconds the command may run")
+    p.add_argument("--boot-timeout", type=positive_seconds, default=300.0, help="seconds until the guest must answer ssh")
     p.add_argument("--append", action="append", default=[], help="extra kernel command line parameter")
     p.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD [ARGS...] run in the guest")
     p.set_defaults(func=run)
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         command = command[1:]
     if not command:
         raise UserError("harness boot: no command given (usage: harness boot [--kernel K] -- CMD)")
-    kernel = get_kernel(args.kernel, progress=_err)
+    kernel = get_kernel(args.kernel, progress=_err, require_kasan=False)
     image = ensure_image(progress=_err)
     workdir = results_dir() / f"boot-{time.strftime('%Y%m%d-%H%M%S')}"
     opts = VMOptions(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from harness import proc
+from harness import proc, signals
 from harness.errors import BootError, GuestLost, InfraError
 from harness.vm.qemu import Accel, QemuConfig, detect_accel, free_port, qemu_argv
 from harness.vm.vcpu import Ledger, Sample
@@ -111,6 +111,8 @@ class VM:
             with open(scratch, "wb") as f:
                 f.truncate(self.options.scratch_disk_mb << 20)
         for attempt in range(3):
+            if signals.stopping():  # a pool thread must not boot a guest after Ctrl-C / SIGTERM
+                raise KeyboardInterrupt
             self.port = free_port()
             cfg = QemuConfig(
                 bzimage=self.bzimage,
@@ -167,6 +169,8 @@ class VM:
                 raise _NoKvmProgress()
             if now > deadline:
                 self._boot_failed(f"no ready marker within {int(self.options.boot_timeout)}s")
+            if signals.stopping():  # a pool thread: the main thread is unwinding already
+                raise KeyboardInterrupt
             time.sleep(0.1)
 
     def _boot_failed(self, why: str) -> None:

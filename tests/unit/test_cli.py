@@ -62,3 +62,36 @@ def test_make_test_passes_runs_to_the_suite():
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert "tests/kernel" in r.stdout and "-n 2" in r.stdout and "--runs=5" in r.stdout
+
+
+def test_version(capsys):
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("harness ")
+
+
+@pytest.mark.parametrize("command", sorted(cli.EXAMPLES))
+def test_every_help_has_an_example_and_the_environment(command, capsys):
+    assert cli.main([command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert f"example:\n  {cli.EXAMPLES[command]}" in out
+    assert "HARNESS_CACHE" in out and "HARNESS_RESULTS" in out
+
+
+def test_defaults_are_shown_where_they_are_values(capsys):
+    cli.main(["boot", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "(default: 2G)" in out and "(default: 2)" in out and "(default: 600.0)" in out
+    assert "(default: None)" not in out and "(default: False)" not in out
+
+
+def test_memory_takes_sizes():
+    from harness.argtypes import size_mib
+
+    assert [size_mib(s) for s in ("2G", "2g", "1536M", "2048", "2GiB", "1T")] == [2048, 2048, 1536, 2048, 2048, 1 << 20]
+
+
+def test_no_subcommand_uses_k_for_the_kernel(capsys):
+    for command in ("build", "boot", "run", "verify", "bisect"):
+        cli.main([command, "--help"])
+        assert "-k KERNEL" not in capsys.readouterr().out
+

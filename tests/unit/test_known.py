@@ -171,7 +171,7 @@ def test_version_from_bzimage_header(tmp_path):
 
 def test_no_shipped_entry_swallows_a_bug_corpus_signature():
     """make validate must still catch every tests/bugs bug: its signature is never a known issue."""
-    from harness import bugs
+    from harness.corpus import bugs
 
     shipped = known.load()
     facts = known.KernelFacts((6, 12, 117), {"CONFIG_EXT4_FS": "y", "CONFIG_XFS_FS": "y"})

@@ -54,7 +54,7 @@ def test_plan_that_is_not_utf8_or_not_text_is_one_user_error(tmp_path):
 
     latin1 = tmp_path / "plan.yaml"
     latin1.write_bytes(b"# by J\xf6rg\nscenarios: [umount-check]\n")
-    for path, what in ((latin1, "line 1: not UTF-8"), (Path("/bin/ls"), "not UTF-8"), (tmp_path, "is a directory")):
+    for path, what in ((latin1, "not UTF-8 text: byte 0xf6 at line 1"), (Path("/bin/ls"), "binary file"), (tmp_path, "Is a directory")):
         with pytest.raises(UserError, match=what) as e:
             plan.load(path)
         assert str(path) in str(e.value) and "\n" not in str(e.value)

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from harness import plan as plan_mod
-from harness import session
+from harness import scenarios
+from harness.runner import Run
+from harness.session import core as session
 from harness.verdict import FAIL, KNOWN, PASS, RunResult
 
 KNOWN_FILE = """issues:
@@ -41,19 +43,19 @@ def plan():
 def fake_runs(monkeypatch, *results):
     calls = []
 
-    def run_scenario(kernel, image, spec, workdir, progress):
+    def execute(run, bed, workdir, progress):
         calls.append(workdir.name)
         r = results[min(len(calls), len(results)) - 1]
-        return RunResult(spec.scenario.name, spec.index, r[0], titles=list(r[1]), oracle_failures=list(r[2]), message="m")
+        return RunResult(run.name, run.index, r[0], titles=list(r[1]), oracle_failures=list(r[2]), message="m")
 
-    monkeypatch.setattr(session, "run_scenario", run_scenario)
+    monkeypatch.setattr(session, "execute", execute)
     return calls
 
 
 def test_known_failure_is_triaged_and_not_retried(monkeypatch, prep, plan):
     prep.retries = 2
     calls = fake_runs(monkeypatch, (FAIL, [], ["made-up-oracle: l5 ..."]))
-    r = session.run_item(prep, plan, session.Item("symlink-reclaim-ext4", 0, 10), progress=lambda m: None)
+    r = session.run_item(prep, plan, Run(scenarios.get("symlink-reclaim-ext4"), 0, 10), progress=lambda m: None)
     assert r.verdict == KNOWN and r.known[0]["id"] == "ext4-x" and calls == ["symlink-reclaim-ext4-0"]
     stored = json.loads((Path(prep.run_dir) / "items" / "symlink-reclaim-ext4-0.json").read_text())
     assert stored["verdict"] == "KNOWN"
@@ -66,7 +68,7 @@ def test_known_failure_is_triaged_and_not_retried(monkeypatch, prep, plan):
 def test_new_failure_is_retried_and_its_rate_reported(monkeypatch, prep, plan):
     prep.retries = 2
     calls = fake_runs(monkeypatch, (FAIL, ["WARNING in foo"], []), (PASS, [], []), (FAIL, ["WARNING in foo"], []))
-    r = session.run_item(prep, plan, session.Item("kprobe-churn", 0, 10), progress=lambda m: None)
+    r = session.run_item(prep, plan, Run(scenarios.get("kprobe-churn"), 0, 10), progress=lambda m: None)
     assert r.verdict == FAIL and r.reproduced == "2/3: flaky" and r.retries == [PASS, FAIL]
     assert calls == ["kprobe-churn-0", "kprobe-churn-0-retry1", "kprobe-churn-0-retry2"]
     assert "(reproduced 2/3: flaky)" in r.message
@@ -76,20 +78,20 @@ def test_new_failure_is_retried_and_its_rate_reported(monkeypatch, prep, plan):
 
 def test_no_retries_without_the_option_or_on_pass(monkeypatch, prep, plan):
     calls = fake_runs(monkeypatch, (FAIL, ["WARNING in foo"], []))
-    r = session.run_item(prep, plan, session.Item("kprobe-churn", 0, 10), progress=lambda m: None)
+    r = session.run_item(prep, plan, Run(scenarios.get("kprobe-churn"), 0, 10), progress=lambda m: None)
     assert r.reproduced == "" and len(calls) == 1
 
 
 def test_known_none_keeps_the_failure(monkeypatch, prep, plan):
     prep.known_files = ["none"]
     fake_runs(monkeypatch, (FAIL, [], ["symlink-inconsistent: l5 ..."]))  # the shipped entry's oracle
-    r = session.run_item(prep, plan, session.Item("symlink-reclaim-ext4", 0, 10), progress=lambda m: None)
+    r = session.run_item(prep, plan, Run(scenarios.get("symlink-reclaim-ext4"), 0, 10), progress=lambda m: None)
     assert r.verdict == FAIL
 
 
 def test_baseline_comparison_is_written_and_printed(monkeypatch, prep, plan, tmp_path):
     fake_runs(monkeypatch, (FAIL, ["KASAN: use-after-free Read in f_show"], []))
-    session.run_item(prep, plan, session.Item("kprobe-churn", 0, 10), progress=lambda m: None)
+    session.run_item(prep, plan, Run(scenarios.get("kprobe-churn"), 0, 10), progress=lambda m: None)
     base = tmp_path / "base"
     from harness.results import RunMeta, write_all
 

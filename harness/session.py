@@ -156,9 +156,9 @@ def finish(prep: Prepared, results: list[RunResult]) -> tuple[int, str]:
         build_log=prep.build_log or "",
         build_seconds=prep.build_seconds,
     )
-    write_all(run_dir, results, meta)
+    files = write_all(run_dir, results, meta)
     table = summary_table(results)
-    return exit_code(results), table + f"\nresults: {run_dir}"
+    return exit_code(results), table + f"\nresults: {run_dir}\npage: {files['page']}"
 
 
 def default_run_dir() -> Path:

@@ -162,7 +162,12 @@ def run(args: argparse.Namespace) -> int:
     (out / "summary.txt").write_text(summary + "\n")
     if args.junit:
         report.write_junit(Path(args.junit), result, meta)
+    from harness.results.bisect_page import render_bisect
+
+    page = render_bisect(out, report.document(result, meta))
     print(json.dumps(report.document(result, meta), indent=2) if args.json else summary)
+    # Last, and on stderr with --json so stdout stays one JSON document.
+    print(f"page: {page}", file=sys.stderr if args.json else sys.stdout)
     sys.stdout.flush()
     if result.culprit is None:
         print(f"harness: no single culprit: skipped commits leave {len(result.candidates)} candidates",

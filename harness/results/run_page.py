@@ -173,8 +173,19 @@ def item_view(r: dict, run_dir: Path, items_dir: Path) -> ItemView:
         v.chart = Markup(charts.progress_chart(p, detection_s=r.get("detection_s"), duration_s=p.duration_s,
                                                salt=v.anchor))
     counters = r.get("counters") or {}
-    v.counters = [(k, _fmt(val)) for k, val in counters.items() if not isinstance(val, (dict, list))]
+    v.counters = _flat(counters)
     return v
+
+
+def _flat(counters: dict, prefix: str = "") -> list[tuple[str, str]]:
+    """Counters as (name, value) rows; a nested group (a scenario's metrics) as "group.name"."""
+    out = []
+    for k, val in counters.items():
+        if isinstance(val, dict):
+            out += _flat(val, f"{prefix}{k}.")
+        elif not isinstance(val, list):
+            out.append((f"{prefix}{k}", _fmt(val)))
+    return out
 
 
 def _fmt(v) -> str:

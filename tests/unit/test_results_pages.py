@@ -175,7 +175,8 @@ def test_progress_series_is_drawn_with_the_detection_mark(run_dir):
             for i, t in enumerate((5.0, 10.0, 15.0, 20.0, 25.0), start=1)]
 
     def mutate(doc):
-        extra(doc, 1, progress=prog("eventfs-lookup-race", rows))
+        extra(doc, 1, progress=prog("eventfs-lookup-race", rows),
+              counters={"rounds": 200, "metrics": {"lookups_per_s": 12.5}, "names": ["a"]})
 
     _, doc = write(d, results(con, rep), mutate)
     render_run(d, doc)
@@ -185,6 +186,8 @@ def test_progress_series_is_drawn_with_the_detection_mark(run_dir):
     labels = " ".join(t.text for t in svg.find_all("text"))
     assert "lookups/s" in labels and "failures (total)" in labels and "detected 18s" in labels
     assert "viewbox" in svg.attrs and "width" not in svg.attrs  # scales with the page
+    counters = {tr.find_all("td")[0].text: tr.find_all("td")[1].text for tr in item.find_all("table", cls="counters")[0].find_all("tr")}
+    assert counters == {"rounds": "200", "metrics.lookups_per_s": "12.5"}  # a scenario's metrics, one level down
 
 
 def test_run_page_renders_again_from_results_json(run_dir):

@@ -223,10 +223,10 @@ def scenario_rows(results: list[dict], views: dict[tuple[str, int], ItemView]) -
 
 def kernel_facts(meta: dict, run_dir: Path) -> dict:
     config = run_dir / "config"
-    version = ""
+    version = meta.get("kernel_release", "")
     for ln in html.read_lines(config if config.is_file() else meta.get("config_path"), 4096)[:8]:
         m = _CONFIG_VERSION.match(ln)
-        if m:
+        if m and not version:
             version = m.group(1)
     return {
         "source": meta.get("kernel_source", ""),

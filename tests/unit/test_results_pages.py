@@ -224,6 +224,29 @@ VERIFY_DOC = {
 }
 
 
+def test_verify_page_shows_metric_rows_when_present(tmp_path):
+    doc = dict(VERIFY_DOC, metrics=[{"scenario": "negdentry-inotify", "metric": "add_p50_ms", "worse": "higher",
+                                     "old": [1.0, 1.2, 1.1], "new": [9.0, 8.0, 10.0], "old_median": 1.1,
+                                     "new_median": 9.0, "ratio": 8.18, "p": 0.0495, "change": "worse"}])
+    dom = pagedom.parse(render_verify(tmp_path, doc).read_text())
+    (row,) = dom.find_all("tr", cls="metric-row")
+    assert row.attrs["data-change"] == "worse" and row.find_all("span", cls="v-worse")
+    assert "×8.18" in row.text and "0.050" in row.text and "3 vs 3 runs" in row.text
+
+
+def test_run_page_takes_the_release_and_metrics_the_run_recorded(run_dir):
+    d, con, rep = run_dir
+
+    def mutate(doc):
+        doc["meta"]["kernel_release"] = "6.12.57+deb13-amd64"
+        extra(doc, 0, metrics={"add_p50_ms": 1.25})
+
+    _, doc = write(d, results(con, rep), mutate)
+    dom = pagedom.parse(render_run(d, doc).read_text())
+    assert "6.12.57+deb13-amd64" in dom.by_id("kernel").text
+    assert "add_p50_ms 1.25" in " ".join(dom.find_all("div", cls="metrics")[0].text.split())
+
+
 def test_verify_page_has_bars_rows_and_run_links(tmp_path):
     d = tmp_path / "verify-1"
     con = d / "patched" / "vms" / "umount-check-0" / "console.log"

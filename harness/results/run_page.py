@@ -67,6 +67,7 @@ class ScenarioRow:
     titles: list[str]
     known: list[dict]
     seconds: float
+    detected: float | None  # the soonest any run showed its failure, seconds of stress
     anchors: list[tuple[str, str, str]]  # (label, anchor, verdict) per run
 
 
@@ -216,8 +217,9 @@ def scenario_rows(results: list[dict], views: dict[tuple[str, int], ItemView]) -
             known += [k for k in r.get("known") or [] if k.get("id") not in {x.get("id") for x in known}]
         anchors = [(f"#{r.get('index', 0)}", views[(name, r.get("index", 0))].anchor, r.get("verdict", ""))
                    for r in rs]
+        times = [float(r["detection_s"]) for r in rs if isinstance(r.get("detection_s"), (int, float))]
         rows.append(ScenarioRow(name, w, kind, len(rs), tally, titles, known,
-                                sum(float(r.get("duration") or 0) for r in rs), anchors))
+                                sum(float(r.get("duration") or 0) for r in rs), min(times, default=None), anchors))
     return rows
 
 

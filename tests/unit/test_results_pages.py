@@ -138,6 +138,8 @@ def test_fail_item_marks_the_guilty_frame_and_links_its_console(run_dir):
     assert nos[0] < rep.start_line <= nos[-1]
     assert "seed" in item.text and "18s" in item.text  # detection_s 17.5
     assert "No progress series stored" in item.text  # an old result without the field still renders
+    (row,) = [tr for tr in dom.by_id("summary").find_all("tr") if tr.attrs.get("data-verdict") == "FAIL"]
+    assert [td.text.strip() for td in row.find_all("td")][-2:] == ["18s", "95s"]  # detected, run time
 
 
 def test_error_item_shows_its_kind_and_last_lines(run_dir):

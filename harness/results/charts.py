@@ -82,7 +82,8 @@ def progress_chart(p: Progress, *, detection_s: float | None = None, duration_s:
             ax.plot(xs, ys, color=color, linewidth=1.2, marker="o", markersize=1.8,
                     drawstyle="steps-post" if s.key in FAILURE_KEYS else "default")
             ax.fill_between(xs, ys, color=color, alpha=0.07, step="post" if s.key in FAILURE_KEYS else None)
-            ax.set_ylim(bottom=min(0.0, min(ys)))
+            top = max(ys)
+            ax.set_ylim(min(0.0, min(ys)), top * 1.18 if top > 0 else 1.0)  # room for the highest point
             ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(2))
             ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: _short(v)))
             ax.grid(axis="y", color=GRID, linewidth=0.6)

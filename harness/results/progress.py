@@ -93,9 +93,29 @@ def _nondecreasing(values: list[float]) -> bool:
     return all(b >= a for a, b in zip(values, values[1:]))
 
 
-def series(progress) -> Progress:
-    """RunResult.progress -> one Series per counter, rates for running totals."""
+def _final_sample(samples, final: dict | None):
+    """The program's closing counters as one more sample at the end of the stress:
+    the last seconds after the last progress line are drawn too. Only the
+    counters the lines carry, unitless, under the same name."""
+    if not samples or not isinstance(final, dict):
+        return None
+    end = final.get("elapsed_s", final.get("duration_s"))
+    if not isinstance(end, (int, float)) or end <= samples[-1][0]:
+        return None
+    last = samples[-1][1]
+    values = {k: (float(v), "") for k, (_, unit) in last.items()
+              if not unit and isinstance(v := final.get(k), (int, float)) and not isinstance(v, bool)}
+    return (float(end), values) if values else None
+
+
+def series(progress, final: dict | None = None) -> Progress:
+    """RunResult.progress -> one Series per counter, rates for running totals.
+
+    ``final``: the run's counters (RunResult.counters), for the closing sample."""
     samples = _samples(progress)
+    closing = _final_sample(samples, final)
+    if closing is not None:
+        samples.append(closing)
     keys: list[str] = []
     units: dict[str, str] = {}
     for _, values in samples:
@@ -103,7 +123,7 @@ def series(progress) -> Progress:
             if k not in units:
                 keys.append(k)
                 units[k] = unit
-    out = Progress([], lines=len(samples))
+    out = Progress([], lines=len(samples) - (closing is not None))
     for entry in progress or ():
         if isinstance(entry, (list, tuple)) and len(entry) == 2 and isinstance(entry[1], str):
             out.duration_s = duration_of(entry[1]) or out.duration_s

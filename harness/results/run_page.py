@@ -168,7 +168,7 @@ def item_view(r: dict, run_dir: Path, items_dir: Path) -> ItemView:
         v.error_lines = html.tail(html.clean(detail).split("\n"), ERROR_TAIL) if detail.strip() else []
         if not v.error_lines:
             v.error_lines = html.tail(html.read_lines(console), ERROR_TAIL)
-    p = progress_series(r.get("progress"))
+    p = progress_series(r.get("progress"), r.get("counters"))
     v.progress_lines = p.lines
     if not p.empty:
         v.chart = Markup(charts.progress_chart(p, detection_s=r.get("detection_s"), duration_s=p.duration_s,

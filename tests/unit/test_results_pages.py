@@ -53,6 +53,19 @@ def test_progress_tolerates_absent_field_notes_and_lines_without_times():
     assert p.lines == 1
 
 
+def test_closing_counters_add_the_last_seconds():
+    rows = prog("kprobe-churn", [(5.0, "adds=10 instances=2 walks=1 add_p50=3ms"), (10.0, "adds=20 instances=4 walks=2 add_p50=3ms")], 20)
+    final = {"adds": 50, "instances": True, "find_walks": 4, "add_p50": 9.0, "elapsed_s": 20.0}
+    p = series(rows, final)
+    by = {s.key: s for s in p.series}
+    assert by["adds"].points == [(5.0, 2.0), (10.0, 2.0), (20.0, 3.0)]
+    # A flag, another name, a value with a unit: not the same counter, not extended.
+    assert by["instances"].points[-1][0] == 10.0 and by["walks"].points[-1][0] == 10.0
+    assert by["add_p50"].points[-1][0] == 10.0
+    assert p.lines == 2
+    assert series(rows, {"adds": 50, "elapsed_s": 9.0}).series[0].points[-1][0] == 10.0  # not before the last line
+
+
 def test_total_that_goes_down_is_drawn_as_is():
     p = series(prog("x", [(5.0, "inflight=10"), (10.0, "inflight=4")]))
     assert p.series[0].name == "inflight" and p.series[0].points == [(5.0, 10.0), (10.0, 4.0)]

@@ -5,8 +5,11 @@ The DOM Chromium built is checked (summary rows, verdict classes, links that
 open the console files), and a screenshot of each page is kept beside its
 results: results/e2e-results-page/{run,verify}/index.png.
 
-The run is `harness run -s kprobe-churn -d 20` on the default kernel; set
-HARNESS_PAGE_RUN to an existing results directory of a real run to reuse it.
+The run is `harness run -s kprobe-churn -s selftest-crash -d 20` on the
+default kernel: a PASS and a real kernel report (the crash on purpose), so
+the page has both colours, a guilty frame to mark and a signature for the
+verify page's bars. Set HARNESS_PAGE_RUN to an existing results directory of
+a real run to reuse it.
 """
 
 import json
@@ -19,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.analysis import analyze_file
 from harness.paths import REPO, results_dir
 from harness.results.run_page import render_run
 
@@ -75,9 +79,9 @@ def real_run() -> Path:
         return src
     run = OUT / "run"
     shutil.rmtree(run, ignore_errors=True)
-    r = subprocess.run([HARNESS, "run", "--scenario", "kprobe-churn", "--duration", "20", "--results", str(run)],
-                       capture_output=True, text=True, timeout=1800)
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    r = subprocess.run([HARNESS, "run", "--scenario", "kprobe-churn", "--scenario", "selftest-crash",
+                        "--duration", "20", "--results", str(run)], capture_output=True, text=True, timeout=1800)
+    assert r.returncode == 1, r.stdout[-3000:] + r.stderr[-3000:]  # the crash on purpose is a FAIL
     # The run's last line names its page.
     assert r.stdout.strip().splitlines()[-1] == f"page: {run / 'index.html'}"
     return run
@@ -106,7 +110,18 @@ def test_run_page_in_chromium(real_run):
         assert "Linux version" in text
     for a in dom.find_all("a", cls="json-link"):
         assert json.loads((page.parent / a.attrs["href"]).read_text())["scenario"] in scenarios
-    png = screenshot(page)
+    for r in doc["results"]:
+        if r["verdict"] != "FAIL" or not r["titles"]:
+            continue
+        item = dom.by_id(f"item-{r['scenario']}-{r['index']}")
+        assert item.find_all("span", cls="v-fail")
+        # The console around the report, its lines marked; the guilty frame when the analysis names one.
+        assert item.find_all("span", cls="report")
+        (rep,) = [x for x in analyze_file(r["console_log"]) if x.title == r["titles"][0]][:1]
+        if rep.guilty_frame:
+            (code,) = item.find_all("code", cls="guilty-frame")
+            assert code.text == rep.guilty_frame and item.find_all("span", cls="guilty")
+    png = screenshot(page, 1000 + 900 * len(doc["results"]))
     assert png.stat().st_size > 20_000
     if any(r["verdict"] == "PASS" for r in doc["results"]):
         assert painted(png, PASS_BG) > 100
@@ -143,6 +158,9 @@ def test_verify_page_in_chromium(real_run):
     sig_rows = dom.find_all("tr", cls="sig-row")
     assert len(sig_rows) == len(outcome.comparison.rows)
     assert all(r.attrs["data-change"] == "unchanged" for r in sig_rows)  # the same runs on both sides
+    if sig_rows:  # the bars, drawn by the browser from the inline SVG
+        (svg,) = dom.by_id("signatures").find_all("svg", cls="chart")
+        assert sig_rows[0].find_all("td")[-1].text.strip() in " ".join(t.text for t in svg.find_all("text"))
     runs = dom.find_all("tr", cls="run-row")
     assert len(runs) == 2 * len(results)
     links = [a for tr in runs for a in tr.find_all("a", cls="console-link")]

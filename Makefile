@@ -18,11 +18,13 @@ PARALLEL ?= $(or $(JOBS),$(shell nproc))
 APT_PACKAGES := qemu-system-x86 qemu-utils linux-source-6.12 build-essential flex bison bc \
 	libelf-dev libssl-dev ccache cpio xz-utils kmod debootstrap e2fsprogs xfsprogs \
 	python3-venv openssh-client git patch stress-ng
+# The browser the results-page test renders pages in: installed for `make check` only.
+CHECK_APT_PACKAGES := chromium
 
 .PHONY: deps venv guest test check bench clean-results
 
 deps:
-	@missing=""; for p in $(APT_PACKAGES); do \
+	@missing=""; for p in $(APT_PACKAGES) $(if $(filter check,$(MAKECMDGOALS)),$(CHECK_APT_PACKAGES)); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \

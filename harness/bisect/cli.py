@@ -70,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
         report.write_junit(Path(args.junit), outcome.result, outcome.meta)
     doc = report.document(outcome.result, outcome.meta)
     print(json.dumps(doc, indent=2) if args.json else report.text(outcome.result, outcome.meta))
+    # Last, and on stderr with --json so stdout stays one JSON document.
+    print(f"page: {outcome.page}", file=sys.stderr if args.json else sys.stdout)
     sys.stdout.flush()
     if outcome.result.culprit is None:
         print(f"harness: no single culprit: skipped commits leave {len(outcome.result.candidates)} candidates",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from harness.results.bisect_page import render_bisect
 from harness.bisect import git, report
 from harness.bisect.engine import Bisector, GitHistory, Settings
 from harness.bisect.model import BisectResult
@@ -50,6 +51,7 @@ class Outcome:
     result: BisectResult
     meta: dict
     out: Path  # the results dir: logs, state, renderings
+    page: Path | None = None  # the HTML page of the bisect
 
     @property
     def exit_code(self) -> int:
@@ -115,4 +117,5 @@ def bisect(req: Request, make_tester: Callable[..., KernelTester] = KernelTester
     report.write_json(out / "bisect.json", result, meta)
     report.write_junit(out / "junit.xml", result, meta)
     (out / "summary.txt").write_text(report.text(result, meta) + "\n")
-    return Outcome(result, meta, out)
+    page = render_bisect(out, report.document(result, meta))
+    return Outcome(result, meta, out, page)

@@ -24,6 +24,7 @@ class RunMeta:
     git_commit: str = ""
     compiler: str = ""
     kernel_release: str = ""
+    plan: str = ""  # the plan file the run followed, shown on the page
 
 
 def write_all(run_dir: Path, results: list[RunResult], meta: RunMeta) -> dict[str, Path]:
@@ -51,6 +52,7 @@ def write_all(run_dir: Path, results: list[RunResult], meta: RunMeta) -> dict[st
                 os.link(src, dest)
             except OSError:
                 dest.write_bytes(Path(src).read_bytes())
+    out["page"] = write_page(run_dir, doc)
     latest = run_dir.parent / "latest"
     try:
         if latest.is_symlink() or latest.exists():
@@ -61,4 +63,11 @@ def write_all(run_dir: Path, results: list[RunResult], meta: RunMeta) -> dict[st
     return out
 
 
-__all__ = ["RunMeta", "kcidb_document", "summary_table", "write_all", "write_junit"]
+def write_page(run_dir: Path, doc: dict) -> Path:
+    """index.html, last: every file it links to is written by then."""
+    from harness.results.run_page import render_run
+
+    return render_run(run_dir, doc)
+
+
+__all__ = ["RunMeta", "kcidb_document", "summary_table", "write_all", "write_junit", "write_page"]

@@ -76,6 +76,7 @@ class Prepared:
     known_files: list[str] = field(default_factory=list)  # --known / plan / KNOWN=; ["none"]: off
     retries: int = 0
     baseline: str = ""
+    plan_path: str = ""  # the plan file, for the results page
 
     def kernel(self) -> Kernel:
         return Kernel(
@@ -124,6 +125,7 @@ def prepare(kernel_spec: str | None, plan: plan_mod.Plan, run_dir: Path, progres
         known_files=known_files,
         retries=retries,
         baseline=baseline,
+        plan_path=str(plan.path),
     )
     if issues:
         progress(f"known issues: {len(issues)} entr{'y' if len(issues) == 1 else 'ies'}"
@@ -186,12 +188,13 @@ def finish(prep: Prepared, results: list[RunResult]) -> tuple[int, str]:
         build_log=prep.build_log or "",
         build_seconds=prep.build_seconds,
         kernel_release=prep.kernel_release,
+        plan=prep.plan_path,
     )
-    write_all(run_dir, results, meta)
+    files = write_all(run_dir, results, meta)
     lines = [summary_table(results)]
     if results and all(r.verdict == Verdict.SKIP for r in results):
         lines.append(NOTHING_TESTED)  # and exit 2: a run that tested nothing is not a pass
-    lines.append(f"results: {run_dir}")
+    lines += [f"results: {run_dir}", f"page: {files['page']}"]
     issues = known_mod.load(prep.known_files)
     lines += known_mod.closing_lines(results, issues, facts_of(prep))
     if prep.baseline:

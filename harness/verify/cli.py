@@ -114,10 +114,12 @@ def run(args: argparse.Namespace) -> int:
         alpha=args.alpha or ALPHA,
     )
     outcome = verify(req, _deps(plan, args, _progress), _progress)
-    report.write_all(outcome, Path(args.junit) if args.junit else None)
+    written = report.write_all(outcome, Path(args.junit) if args.junit else None)
     if args.json:
         print(json.dumps(report.to_json(outcome), indent=2))
     else:
         print(report.text(outcome))
+    # Last, and on stderr with --json so stdout stays one JSON document.
+    print(f"page: {written['page']}", file=sys.stderr if args.json else sys.stdout)
     sys.stdout.flush()
     return outcome.exit_code

@@ -140,11 +140,12 @@ def junit_xml(o: Outcome) -> str:
 
 
 def write_all(o: Outcome, junit: Path | None = None) -> dict[str, Path]:
-    """verify.json, report.txt and junit.xml into the run dir (and junit to ``junit`` too)."""
+    """verify.json, report.txt, junit.xml and index.html into the run dir (and junit to ``junit`` too)."""
     run_dir = o.request.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
     out = {"json": run_dir / "verify.json", "text": run_dir / "report.txt", "junit": run_dir / "junit.xml"}
-    out["json"].write_text(json.dumps(to_json(o), indent=2) + "\n")
+    doc = to_json(o)
+    out["json"].write_text(json.dumps(doc, indent=2) + "\n")
     out["text"].write_text(text(o) + "\n")
     xml = junit_xml(o)
     out["junit"].write_text(xml)
@@ -152,4 +153,7 @@ def write_all(o: Outcome, junit: Path | None = None) -> dict[str, Path]:
         junit.parent.mkdir(parents=True, exist_ok=True)
         junit.write_text(xml)
         out["junit_copy"] = junit
+    from harness.results.verify_page import render_verify
+
+    out["page"] = render_verify(run_dir, doc)
     return out

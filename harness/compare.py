@@ -20,45 +20,21 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import dataclass, replace
-from enum import Enum
+import sys
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from harness import known as known_mod
 from harness.argtypes import fraction
 from harness.errors import EXIT_FAIL, EXIT_OK, UserError
+from harness.results.compare_page import CLASSES, FIXED, FLAKY, NEW, STILL_FAILING, CompareRow, render_compare
 from harness.verdict import FAIL, KNOWN, RunResult
 from harness.verify.compare import ANY_FAILURE, ALPHA, Row, compare as verify_compare
 from harness.verify.report import fmt_p
 
 
-class Change(str, Enum):
-    NEW = "new"
-    STILL_FAILING = "still failing"
-    FIXED = "fixed"
-    FLAKY = "flaky"
-
-
-@dataclass(frozen=True)
-class CompareRow:
-    scenario: str
-    signature: str
-    change: Change
-    old: int  # runs showing it
-    new: int
-    old_runs: int  # completed runs of the scenario
-    new_runs: int
-    p: float
-    known: str = ""  # the known issue's id, if the signature is one
-
-    @property
-    def significant_new(self) -> bool:
-        return self.change == Change.NEW and self.p < ALPHA
-
-    def to_json(self) -> dict:
-        d = self.__dict__.copy()
-        d["change"] = self.change.value
-        return d
+def significant_new(row: CompareRow, alpha: float = ALPHA) -> bool:
+    return row.status == NEW and row.p is not None and row.p < alpha
 
 
 @dataclass
@@ -71,7 +47,7 @@ class RunComparison:
 
     @property
     def exit_code(self) -> int:
-        return EXIT_FAIL if any(r.significant_new for r in self.rows) else EXIT_OK
+        return EXIT_FAIL if any(significant_new(r, self.alpha) for r in self.rows) else EXIT_OK
 
 
 def load_results(run_dir: Path) -> list[RunResult]:
@@ -95,13 +71,13 @@ def load_results(run_dir: Path) -> list[RunResult]:
         raise UserError(f"{run_dir}: cannot read results: {e.strerror}") from e
 
 
-def _classify(r: Row, alpha: float) -> Change:
+def _classify(r: Row, alpha: float) -> str:
     if r.baseline == 0:
-        return Change.NEW
+        return NEW
     if r.patched == 0:
-        return Change.FIXED
+        return FIXED
     always = r.baseline == r.baseline_runs and r.patched == r.patched_runs
-    return Change.STILL_FAILING if always or r.p < alpha else Change.FLAKY
+    return STILL_FAILING if always or r.p < alpha else FLAKY
 
 
 def _as_fail(results: list[RunResult]) -> list[RunResult]:
@@ -115,11 +91,10 @@ def compare_runs(old: list[RunResult], new: list[RunResult], issues: list[known_
     for r in cmp.rows:
         if r.signature == ANY_FAILURE:
             continue  # verify's aggregate row; a nightly reads signatures
-        rows.append(CompareRow(r.scenario, r.signature, _classify(r, alpha), r.baseline, r.patched,
-                               r.baseline_runs, r.patched_runs, r.p,
+        rows.append(CompareRow(r.scenario, r.signature, _classify(r, alpha), r.baseline, r.baseline_runs,
+                               r.patched, r.patched_runs, r.p,
                                known_mod.known_signature(r.scenario, r.signature, list(issues))))
-    order = list(Change)
-    rows.sort(key=lambda x: (order.index(x.change), x.p, x.scenario, x.signature))
+    rows.sort(key=lambda x: (CLASSES.index(x.status), x.p, x.scenario, x.signature))
     notes = list(cmp.notes)
     only_old = sorted({r.scenario for r in old} - {r.scenario for r in new})
     only_new = sorted({r.scenario for r in new} - {r.scenario for r in old})
@@ -142,13 +117,13 @@ def text(c: RunComparison) -> str:
              f"{'old':>9}  {'new':>9}  {'p':>8}  {'change':<14}  signature", "-" * 78]
     for r in c.rows:
         name = f"{r.scenario}: {r.signature}" + (f"  [known: {r.known}]" if r.known else "")
-        lines.append(f"{r.old:>4}:{r.old_runs:<4}  {r.new:>4}:{r.new_runs:<4}  {fmt_p(r.p):>8}  {r.change.value:<14}  {name}")
+        lines.append(f"{r.old:>4}:{r.old_runs:<4}  {r.new:>4}:{r.new_runs:<4}  {fmt_p(r.p):>8}  {r.status:<14}  {name}")
     if not c.rows:
         lines.append("(no signature on either side)")
     lines.append("")
     lines += [f"note: {n}" for n in c.notes]
-    sig = [r for r in c.rows if r.significant_new]
-    news = [r for r in c.rows if r.change == Change.NEW]
+    sig = [r for r in c.rows if significant_new(r, c.alpha)]
+    news = [r for r in c.rows if r.status == NEW]
     if sig:
         lines.append(f"compare: {len(sig)} new signature(s) significant at p < {c.alpha:g}: "
                      + "; ".join(f"{r.scenario}: {r.signature} (p {fmt_p(r.p)})" for r in sig))
@@ -161,7 +136,7 @@ def text(c: RunComparison) -> str:
 
 def to_json(c: RunComparison) -> dict:
     return {"old": str(c.old), "new": str(c.new), "alpha": c.alpha, "exit_code": c.exit_code,
-            "rows": [r.to_json() for r in c.rows], "notes": c.notes}
+            "rows": [asdict(r) for r in c.rows], "notes": c.notes}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -184,5 +159,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     issues = known_mod.load(args.known)
     c = compare_dirs(Path(args.old), Path(args.new), issues, args.alpha)
+    page = write_page(c, Path(args.new) / "compare.html")
     print(json.dumps(to_json(c), indent=2) if args.json else text(c), flush=True)
+    # Last, and on stderr with --json so stdout stays one JSON document.
+    print(f"page: {page}", file=sys.stderr if args.json else sys.stdout, flush=True)
     return c.exit_code
+
+
+def write_page(c: RunComparison, out: Path) -> Path:
+    return render_compare(c.rows, out, old=c.old, new=c.new, exit_code=c.exit_code, notes=c.notes)

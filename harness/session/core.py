@@ -202,7 +202,7 @@ def finish(prep: Prepared, results: list[RunResult]) -> tuple[int, str]:
                                  old_dir=Path(prep.baseline), new_dir=run_dir)
         (run_dir / "compare.json").write_text(json.dumps(compare.to_json(c), indent=2) + "\n")
         # Information for the nightly reader: the run's own verdicts set the exit code.
-        lines += ["", compare.text(c)]
+        lines += ["", compare.text(c), f"page: {compare.write_page(c, run_dir / 'compare.html')}"]
     return exit_code(results), "\n".join(lines)
 
 

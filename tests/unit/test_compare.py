@@ -30,11 +30,10 @@ def test_four_classes_and_exit_code():
     old = runs("a", "PPPPP") + runs("b", "FFFFF", "BUG: b") + runs("c", "FFPPP", "BUG: c") + runs("d", "FPFPP", "BUG: d")
     new = runs("a", "FFFFF", "BUG: a") + runs("b", "FFFFF", "BUG: b") + runs("c", "PPPPP") + runs("d", "PFPFP", "BUG: d")
     c = compare.compare_runs(old, new)
-    got = {r.scenario: r.change for r in c.rows}
-    assert got == {"a": compare.Change.NEW, "b": compare.Change.STILL_FAILING,
-                   "c": compare.Change.FIXED, "d": compare.Change.FLAKY}
+    got = {r.scenario: r.status for r in c.rows}
+    assert got == {"a": "new", "b": "still failing", "c": "fixed", "d": "flaky"}
     a = next(r for r in c.rows if r.scenario == "a")
-    assert (a.old, a.old_runs, a.new, a.new_runs) == (0, 5, 5, 5) and a.p < 0.01 and a.significant_new
+    assert (a.old, a.old_runs, a.new, a.new_runs) == (0, 5, 5, 5) and a.p < 0.01 and compare.significant_new(a)
     assert c.exit_code == 1
     assert "new signature(s) significant" in compare.text(c)
 
@@ -42,14 +41,14 @@ def test_four_classes_and_exit_code():
 def test_a_single_new_run_is_listed_but_not_significant():
     c = compare.compare_runs(runs("a", "P"), runs("a", "F", "BUG: a"))
     (row,) = c.rows
-    assert row.change == compare.Change.NEW and row.p == 1.0 and c.exit_code == 0
+    assert row.status == "new" and row.p == 1.0 and c.exit_code == 0
     assert "none significant" in compare.text(c)
 
 
 def test_same_results_report_nothing_new():
     same = runs("a", "PPFPP", "BUG: a") + runs("b", "PPPPP")
     c = compare.compare_runs(same, same)
-    assert not any(r.change == compare.Change.NEW for r in c.rows) and c.exit_code == 0
+    assert not any(r.status == "new" for r in c.rows) and c.exit_code == 0
 
 
 def test_known_runs_count_as_failures_and_are_marked(tmp_path):
@@ -71,6 +70,7 @@ def test_cli_on_results_dirs(tmp_path, capsys):
     assert main(["compare", str(a), str(b), "--known", "none"]) == 1
     out = capsys.readouterr().out
     assert "KASAN: use-after-free Read in f_show" in out and "new" in out
+    assert out.rstrip().endswith(f"page: {b / 'compare.html'}") and (b / "compare.html").is_file()
     assert main(["compare", str(a), str(a), "--json", "--known", "none"]) == 0
     assert json.loads(capsys.readouterr().out)["rows"] == []
 

@@ -99,4 +99,5 @@ def test_baseline_comparison_is_written_and_printed(monkeypatch, prep, plan, tmp
     prep.baseline = str(base)
     code, text = session.finish(prep, session.collect(Path(prep.run_dir)))
     assert code == 1 and "new" in text and "KASAN: use-after-free Read in f_show" in text
-    assert json.loads((Path(prep.run_dir) / "compare.json").read_text())["rows"][0]["change"] == "new"
+    assert json.loads((Path(prep.run_dir) / "compare.json").read_text())["rows"][0]["status"] == "new"
+    assert (Path(prep.run_dir) / "compare.html").is_file() and "page: " in text

@@ -16,7 +16,7 @@ from harness import analysis, starvation
 from harness.errors import BootError, GuestLost, HarnessError, InfraError
 from harness.kbuild import Kernel
 from harness.paths import GUEST
-from harness.scenarios import Scenario, counters_from_output, missing_needs
+from harness.scenarios import Scenario, counters_from_output, features, missing_needs
 from harness.verdict import ERROR, FAIL, LOST_CONNECTION, NO_OUTPUT, PASS, SKIP, RunResult
 from harness.vm import VM, VMOptions
 
@@ -87,6 +87,12 @@ def run_scenario(kernel: Kernel, image, spec: RunSpec, workdir: Path, progress: 
         with vm:
             result.boot_seconds = vm.boot_seconds
             progress(f"{sc.name}#{spec.index}: guest up in {vm.boot_seconds:.0f}s, stressing for {spec.duration}s")
+            # The kernel's run-time features (eventfs, user_events, ...): SKIP, or run and name what was left out.
+            gate = features.gate(vm.run, sc) if spec.command is None else features.Gate()
+            if gate.skip:
+                result.verdict, result.message = SKIP, gate.skip
+                result.duration = time.monotonic() - start
+                return result
             try:
                 _drive(vm, sc, spec, progress, out)
             except GuestLost as e:
@@ -107,6 +113,7 @@ def run_scenario(kernel: Kernel, image, spec: RunSpec, workdir: Path, progress: 
         return result
     result.duration = time.monotonic() - start
     _judge(result, sc, vm, spec, out)
+    gate.annotate(result)
     return result
 
 

@@ -22,7 +22,10 @@ def summary_table(results: list[RunResult], width: int = 100) -> str:
         runs = f"{bad}/{len(rs)} bad" if bad else str(len(rs))
         titles = []
         for r in rs:
-            for t in (r.titles or ([r.message] if r.verdict != PASS else [])) + [f"oracle: {o}" for o in r.oracle_failures]:
+            # A PASS shows its message only when it says more than "ok": the parts of the
+            # scenario this kernel could not run (harness/scenarios/features.py).
+            said = r.verdict != PASS or (r.message not in ("", "ok") and not r.set_aside)
+            for t in (r.titles or ([r.message] if said else [])) + [f"oracle: {o}" for o in r.oracle_failures]:
                 if t not in titles:
                     titles.append(t)
             # Not counted, but never hidden.

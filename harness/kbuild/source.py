@@ -117,9 +117,11 @@ def debian_source(progress=print, series: str = DEFAULT_SERIES) -> Path:
     """Unpack Debian's kernel source tarball once into the cache, keyed by package version."""
     version = re.sub(r"[^A-Za-z0-9.+-]", "-", debian_version(series))
     tarball = _tarball(series)
-    # Every tree and build dir sits two levels under the cache root so ccache
-    # (CCACHE_BASEDIR=cache root) sees identical relative paths across them.
-    dest = cache_dir() / "src" / f"debian-{version}"
+    # Every tree and build dir sits two levels under an area of the cache so ccache
+    # (CCACHE_BASEDIR=cache root) sees identical relative paths across them. Other
+    # series live in an area of their own: src/ is where the default tree is looked for.
+    area = cache_dir() if series == DEFAULT_SERIES else cache_dir() / "series"
+    dest = area / "src" / f"debian-{version}"
     if _looks_like_kernel_tree(dest):
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)

@@ -155,3 +155,16 @@ def check_declarations(scenarios) -> list[str]:
             if f not in FEATURES:
                 bad.append(f"{sc.name}: unknown feature {f!r} (known: {', '.join(sorted(FEATURES))})")
     return bad
+
+
+def expected(scenario, version) -> Gate:
+    """What the run on a kernel of ``version`` is expected to skip, from the version facts alone.
+
+    For the README's table and the tests that check a tree without booting
+    it; a run never uses this: its guest is asked.
+    """
+    have = {name: True for name in FEATURES}
+    for fact in version_facts.load().features:
+        if fact.symbol in have and fact.applies(version):  # a "first: X" row applies before X
+            have[fact.symbol] = False
+    return decide(scenario, Probe(version_facts.show(version), have))

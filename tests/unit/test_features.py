@@ -5,6 +5,8 @@ from dataclasses import dataclass, replace
 
 import pytest
 
+from harness.errors import UserError
+
 from harness.scenarios import all_scenarios, features, get
 from harness.verdict import RunResult
 
@@ -85,3 +87,17 @@ def test_scenarios_without_their_feature_skip(name):
     sc = get(name)
     g = features.gate(fake_guest({}), sc)
     assert g.skip.startswith(f"{sc.features[0]} not in this kernel (6.1.192)") and sc.features_why in g.skip
+
+
+def test_scenarios_cli_shows_features_and_what_6_1_is_expected_to_skip(capsys):
+    from tests.unit.test_scenarios import main
+
+    assert main(["scenarios", "--kernel-version", "6.1"]) == 0
+    out = capsys.readouterr().out
+    assert "run-time features (?: optional): tracefs, kprobe_events, eventfs" in out
+    assert "on 6.1: SKIP: eventfs not in this kernel (6.1, first in v6.6)" in out
+    assert "on 6.1: partial: user_events not in this kernel" in out
+    assert main(["scenarios", "--kernel-version", "6.12"]) == 0
+    assert "on 6.12" not in capsys.readouterr().out
+    with pytest.raises(UserError, match="--kernel-version 'next'"):
+        main(["scenarios", "--kernel-version", "next"])

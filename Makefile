@@ -13,9 +13,10 @@ BASELINE ?=
 # means make -j (the kernel build) everywhere else.
 PARALLEL ?= $(or $(JOBS),$(shell nproc))
 
-# Debian packages: QEMU, the default kernel source, the kernel build toolchain,
+# Debian packages: QEMU, the default kernel source (and 6.1 LTS, which make check
+# tests the fragments against), the kernel build toolchain,
 # the guest image builder, and the peers the benchmarks measure against.
-APT_PACKAGES := qemu-system-x86 qemu-utils linux-source-6.12 build-essential flex bison bc \
+APT_PACKAGES := qemu-system-x86 qemu-utils linux-source-6.12 linux-source-6.1 build-essential flex bison bc \
 	libelf-dev libssl-dev ccache cpio xz-utils kmod debootstrap e2fsprogs xfsprogs \
 	python3-venv openssh-client git patch stress-ng
 # The browser the results-page test renders pages in: installed for `make check` only.

@@ -12,7 +12,7 @@ from typing import Callable
 
 from harness import proc
 from harness.errors import BuildError, InfraError, UserError
-from harness.kbuild import ikconfig, kconfig
+from harness.kbuild import facts, ikconfig, kconfig
 from harness.kbuild.source import Prebuilt, SourceTree
 from harness.lock import file_lock
 from harness.paths import cache_dir, digest
@@ -172,10 +172,12 @@ def build(
     names = list(fragments or kconfig.DEFAULT_FRAGMENTS) + list(extra_fragments or [])
     frags = [kconfig.load_fragment(n) for n in names]
     tree_fp = source_fingerprint(source.path)
-    config_text = kconfig.merge(source.path, frags, progress, fingerprint=tree_fp)
+    merged = kconfig.merge(source.path, frags, progress, fingerprint=tree_fp)
+    config_text = merged.text
     key = digest(source.identity, config_text, compiler_identity())
     root = build_root(source.path)
     bdir = root / key
+    facts.store(bdir, merged.facts)  # the kernel's missing capabilities, beside its .config, for the run
     with file_lock(root / f"{key}.lock", f"kernel: waiting for another build in {bdir}", progress):
         return _build_locked(source, bdir, config_text, tree_fp, jobs or os.cpu_count() or 1, progress)
 

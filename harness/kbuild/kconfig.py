@@ -10,6 +10,7 @@ from pathlib import Path
 
 from harness import proc
 from harness.errors import UserError
+from harness.kbuild import facts
 from harness.paths import KCONFIGS, cache_dir, digest
 
 DEFAULT_FRAGMENTS = ("base", "kasan", "debug", "tracing", "fsnotify", "peers")
@@ -23,6 +24,17 @@ _VALUE = re.compile(r'^(y|m|n|-?\d+|0x[0-9a-fA-F]+|"(?:[^"\\]|\\.)*")$')
 class Fragment:
     path: Path
     settings: dict[str, str]  # symbol -> value; "n" for "is not set"
+
+    @property
+    def project(self) -> bool:
+        """One of the project's own fragments (requests with reasons), not a user's."""
+        return self.path.resolve().parent == KCONFIGS.resolve()
+
+
+@dataclass(frozen=True)
+class Merged:
+    text: str  # the verified .config
+    facts: facts.KernelFacts  # what was changed or dropped to fit this tree
 
 
 def parse_config(text: str) -> dict[str, str]:
@@ -86,14 +98,32 @@ def mismatches(want: dict[str, str], have: dict[str, str]) -> list[str]:
     return bad
 
 
-def merge(tree: Path, fragments: list[Fragment], progress=print, fingerprint: str = "") -> str:
-    """Merged and verified .config text for ``tree``.
+def _fit_fragment(scratch: Path, kf: facts.KernelFacts) -> Fragment | None:
+    """The symbols the version facts add, as a fragment merged after the project's own."""
+    if not kf.resolved:
+        return None
+    path = scratch / "version-fit.config"
+    lines = ["# Written by the harness: what this tree needs for the project's requests (version-facts.yaml)."]
+    for r in kf.resolved:
+        lines += [f"# {r['why']}", f"{r['symbol']}={r['value']}" if r["value"] != "n" else f"# {r['symbol']} is not set"]
+    path.write_text("\n".join(lines) + "\n")
+    return load_fragment(path)
+
+
+def merge(tree: Path, fragments: list[Fragment], progress=print, fingerprint: str = "") -> Merged:
+    """Merged and verified .config text for ``tree``, fitted to its version.
 
     The merge runs in a scratch dir of its own (never the build dir), so the
     build dir's .config is only replaced when the result really changed. With
     the tree's ``fingerprint`` (see build.source_fingerprint) an unchanged tree
     and unchanged fragments reuse the last merge: make allnoconfig alone costs
     seconds, most of a no-change `harness boot`'s overhead.
+
+    The project's fragments are requests: where the version facts say a
+    request needs more on this tree, that is added (and said); where one
+    cannot be met, or does not stick for a reason no fact names, it becomes
+    a missing capability of this kernel. A symbol from a user's own fragment
+    that does not stick is a user error.
     """
     script = tree / "scripts" / "kconfig" / "merge_config.sh"
     if not script.is_file():
@@ -103,18 +133,34 @@ def merge(tree: Path, fragments: list[Fragment], progress=print, fingerprint: st
             f"{tree}: the source tree has an in-tree .config; out-of-tree builds need a clean tree"
             " (make mrproper)"
         )
-    key = digest(str(tree), *(f.path.read_bytes() for f in fragments))
+    key = digest(str(tree), facts.FACTS_FILE.read_bytes(), *(f.path.read_bytes() for f in fragments))
     scratch = cache_dir() / "kconfig" / key
     scratch.mkdir(parents=True, exist_ok=True)
     log = scratch / "merge.log"
     stamp = scratch / "merged-from"
-    if fingerprint and stamp.is_file() and stamp.read_text() == fingerprint and (scratch / ".config").is_file():
-        return (scratch / ".config").read_text()
+    facts_file = scratch / facts.FACTS_NAME
+    if (
+        fingerprint
+        and stamp.is_file()
+        and stamp.read_text() == fingerprint
+        and (scratch / ".config").is_file()
+        and facts_file.is_file()
+    ):
+        kf = facts.KernelFacts.from_json(facts_file.read_text())
+        for line in kf.lines():
+            progress(line)
+        return Merged((scratch / ".config").read_text(), kf)
     stamp.unlink(missing_ok=True)
+    version = facts.tree_version(tree)
+    project = [f for f in fragments if f.project]
+    users = [f for f in fragments if not f.project]
+    wanted, kf = facts.fit(requested(project), version)
+    fit = _fit_fragment(scratch, kf)
+    order = project + ([fit] if fit else []) + users
     try:
         # -n: start from allnoconfig so only what the fragments ask for is built.
         proc.run(
-            ["bash", script, "-n", "-O", scratch, *(f.path for f in fragments)],
+            ["bash", script, "-n", "-O", scratch, *(f.path for f in order)],
             cwd=tree,
             env={"ARCH": "x86_64"},
             timeout=600,
@@ -124,14 +170,35 @@ def merge(tree: Path, fragments: list[Fragment], progress=print, fingerprint: st
     except proc.ProcessError as e:
         raise UserError(f"kconfig merge failed for {tree}", log=str(log)) from e
     text = (scratch / ".config").read_text()
-    bad = mismatches(requested(fragments), parse_config(text))
-    if bad:
+    have = parse_config(text)
+    user_want = requested(users)
+    wanted.update(user_want)
+    bad_user = []
+    for sym in [s for s, _ in _mismatched(wanted, have)]:
+        why = facts.explain(sym, version)
+        if sym in user_want:
+            bad_user.append(mismatches({sym: wanted[sym]}, have)[0] + (f": {why}" if why else ""))
+        elif not any(m["symbol"] == sym for m in kf.missing):
+            kf.missing.append({
+                "symbol": sym,
+                "why": why or f"did not stick on {facts.show(version)} (unknown there, or its dependencies are"
+                f" not met; no version fact explains it: see {log})",
+            })
+    if bad_user:
         shutil.copy(scratch / ".config", scratch / "rejected.config")
         raise UserError(
-            "kconfig symbols did not stick (unknown, or their dependencies are not met): "
-            + ", ".join(bad),
+            "kconfig symbols did not stick (unknown, or their dependencies are not met): " + ", ".join(bad_user),
             log=str(log),
         )
+    with open(log, "a") as f:
+        f.write("".join(line + "\n" for line in kf.lines()))
+    for line in kf.lines():
+        progress(line)
+    facts_file.write_text(kf.to_json())
     if fingerprint:
         stamp.write_text(fingerprint)
-    return text
+    return Merged(text, kf)
+
+
+def _mismatched(want: dict[str, str], have: dict[str, str]) -> list[tuple[str, str]]:
+    return [(sym, value) for sym, value in want.items() if have.get(sym, "n") != value]

@@ -1,4 +1,5 @@
-"""Resolving KERNEL=: a source tree, Debian's linux-source-6.12, or a prebuilt bzImage."""
+"""Resolving KERNEL=: a source tree, Debian's linux-source-6.12 (or another
+series, KERNEL=debian:6.1), or a prebuilt bzImage."""
 
 from __future__ import annotations
 
@@ -12,8 +13,12 @@ from harness import proc
 from harness.errors import InfraError, UserError
 from harness.paths import cache_dir
 
-DEBIAN_PACKAGE = "linux-source-6.12"
-DEBIAN_TARBALL = Path("/usr/src/linux-source-6.12.tar.xz")
+DEFAULT_SERIES = "6.12"
+# The other Debian kernel source package make check installs: Debian 12's own 6.1 LTS.
+OTHER_SERIES = ("6.1",)
+DEBIAN_PACKAGE = f"linux-source-{DEFAULT_SERIES}"
+DEBIAN_TARBALL = Path(f"/usr/src/linux-source-{DEFAULT_SERIES}.tar.xz")
+_DEBIAN_SPEC = re.compile(r"^debian:(\d+\.\d+)$")
 
 # Offset and magic of the x86 boot protocol header ("HdrS"): how a bzImage is told
 # apart from any other file a user might pass by mistake.
@@ -64,6 +69,9 @@ def resolve(kernel: str | os.PathLike | None, progress=print) -> SourceTree | Pr
     """Turn the user's KERNEL= value into something we can build or boot."""
     if kernel is None or str(kernel) == "":
         return SourceTree(debian_source(progress), "debian")
+    m = _DEBIAN_SPEC.match(str(kernel))
+    if m:
+        return SourceTree(debian_source(progress, m.group(1)), "debian")
     path = Path(kernel).expanduser()
     if not path.exists():
         raise UserError(f"KERNEL={kernel}: no such file or directory")
@@ -87,43 +95,49 @@ def resolve(kernel: str | os.PathLike | None, progress=print) -> SourceTree | Pr
     return SourceTree(path.resolve(), "tree")
 
 
-def debian_version() -> str:
-    """The installed linux-source-6.12 package version, or a UserError saying how to get it."""
+def debian_version(series: str = DEFAULT_SERIES) -> str:
+    """The installed linux-source-<series> package version, or a UserError saying how to get it."""
+    package = f"linux-source-{series}"
     try:
-        r = proc.run(
-            ["dpkg-query", "-W", "-f=${Version}", DEBIAN_PACKAGE], check=False, timeout=30
-        )
+        r = proc.run(["dpkg-query", "-W", "-f=${Version}", package], check=False, timeout=30)
     except proc.ProcessError:
         r = None
-    if r is None or not r.ok or not r.stdout.strip() or not DEBIAN_TARBALL.is_file():
+    if r is None or not r.ok or not r.stdout.strip() or not _tarball(series).is_file():
         raise UserError(
-            f"the default kernel needs the {DEBIAN_PACKAGE} package (apt-get install {DEBIAN_PACKAGE}),"
-            " or pass KERNEL=<tree or bzImage>"
+            f"{'the default kernel' if series == DEFAULT_SERIES else f'KERNEL=debian:{series}'} needs the"
+            f" {package} package (apt-get install {package}), or pass KERNEL=<tree or bzImage>"
         )
     return r.stdout.strip()
 
 
-def debian_source(progress=print) -> Path:
+def _tarball(series: str) -> Path:
+    return Path(f"/usr/src/linux-source-{series}.tar.xz")
+
+
+def debian_source(progress=print, series: str = DEFAULT_SERIES) -> Path:
     """Unpack Debian's kernel source tarball once into the cache, keyed by package version."""
-    version = re.sub(r"[^A-Za-z0-9.+-]", "-", debian_version())
-    # Every tree and build dir sits two levels under the cache root so ccache
-    # (CCACHE_BASEDIR=cache root) sees identical relative paths across them.
-    dest = cache_dir() / "src" / f"debian-{version}"
+    version = re.sub(r"[^A-Za-z0-9.+-]", "-", debian_version(series))
+    tarball = _tarball(series)
+    # Every tree and build dir sits two levels under an area of the cache so ccache
+    # (CCACHE_BASEDIR=cache root) sees identical relative paths across them. Other
+    # series live in an area of their own: src/ is where the default tree is looked for.
+    area = cache_dir() if series == DEFAULT_SERIES else cache_dir() / "series"
+    dest = area / "src" / f"debian-{version}"
     if _looks_like_kernel_tree(dest):
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.parent / f".unpack-{version}-{os.getpid()}"
     tmp.mkdir()
-    progress(f"kernel: unpacking {DEBIAN_TARBALL} into {dest} (once)")
+    progress(f"kernel: unpacking {tarball} into {dest} (once)")
     try:
-        proc.run(["tar", "-xJf", DEBIAN_TARBALL, "-C", tmp], timeout=1800, what="tar")
+        proc.run(["tar", "-xJf", tarball, "-C", tmp], timeout=1800, what="tar")
     except proc.ProcessError as e:
         proc.run(["rm", "-rf", tmp], check=False)
-        raise InfraError(f"could not unpack {DEBIAN_TARBALL}: {e.result.stderr.strip()[-200:]}") from e
-    except BaseException:  # h18 (#18): Ctrl-C / SIGTERM must not leave 1.5 GB of half a tree behind
+        raise InfraError(f"could not unpack {tarball}: {e.result.stderr.strip()[-200:]}") from e
+    except BaseException:  # Ctrl-C / SIGTERM must not leave 1.5 GB of half a tree behind
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    inner = tmp / "linux-source-6.12"
+    inner = tmp / f"linux-source-{series}"
     try:
         inner.rename(dest)
     except OSError:

@@ -29,7 +29,10 @@ def summary_table(results: list[RunResult], width: int = 100) -> str:
         reproduced = [r.reproduced for r in rs if r.reproduced]
         titles = []
         for r in rs:
-            for t in signatures(r.titles or ([r.message] if r.verdict != Verdict.PASS else []), r.oracle_failures):
+            # A PASS shows its message only when it says more than "ok": the parts of the
+            # scenario this kernel could not run (harness/scenarios/features.py).
+            said = r.verdict != Verdict.PASS or (r.message not in ("", "ok") and not r.set_aside)
+            for t in signatures(r.titles or ([r.message] if said else []), r.oracle_failures):
                 if t not in titles:
                     titles.append(t)
             # Not counted, but never hidden.

@@ -15,7 +15,7 @@ from harness.paths import GUEST
 from harness.runner.progress import Progress
 from harness.runner.request import Run, Testbed
 from harness.runner.rules import Evidence, judge
-from harness.scenarios import GUEST_BIN, missing_needs
+from harness.scenarios import GUEST_BIN, features, missing_needs
 from harness.verdict import PROGRESS_LINES, TEARDOWN_PREFIX, ErrorKind, RunResult, Verdict
 from harness.vm import VM, VMOptions
 
@@ -58,6 +58,12 @@ def execute(run: Run, bed: Testbed, workdir: Path, progress: Progress = print) -
         with vm:
             result.boot_seconds = vm.boot_seconds
             progress(f"{run.item}: guest up in {vm.boot_seconds:.0f}s, stressing for {run.duration}s")
+            # The kernel's run-time features (eventfs, user_events, ...): SKIP, or run and name what was left out.
+            gate = features.gate(vm.run, sc) if run.command is None else features.Gate()
+            if gate.skip:
+                result.verdict, result.message = Verdict.SKIP, gate.skip
+                result.duration = time.monotonic() - start
+                return result
             try:
                 _drive(vm, run, progress, ev, lines)
             except GuestLost as e:
@@ -82,6 +88,7 @@ def execute(run: Run, bed: Testbed, workdir: Path, progress: Progress = print) -
     # Every Judgement field is a RunResult field of the same name.
     for name, value in vars(judge(ev)).items():
         setattr(result, name, value)
+    gate.annotate(result)
     return result
 
 

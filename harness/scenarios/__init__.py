@@ -59,6 +59,13 @@ class Scenario:
     # Keys may be dotted into nested objects ("add_watch_latency.n").
     minimum: tuple[tuple[str, int], ...] = ()
     expect: tuple[tuple[str, Any], ...] = ()
+    # Run-time features the booted kernel must have (harness/scenarios/features.py),
+    # asked of the guest: without one the scenario SKIPs, saying ``features_why``.
+    features: tuple[str, ...] = ()
+    features_why: str = ""
+    # (feature, the part of the scenario that needs it): without it that part is
+    # skipped, the rest runs, and the verdict's message names what was left out.
+    optional_features: tuple[tuple[str, str], ...] = ()
 
     def argv(self, duration: int | None = None, seed: int = 1) -> list[str]:
         """The guest command line, duration and seed appended."""

@@ -32,6 +32,7 @@ def _symlink_reclaim(name: str, fs: str, mkfs: str, description: str, extra: tup
         teardown=(f"umount {SCRATCH}",),
         minimum=(("walks", 1000), ("mutations", 10), ("drops", 1)),
         expect=(("fs", fs),),
+        optional_features=(("memcg", "memory-cgroup reclaim pressure (drop_caches only)"),),
     )
 
 
@@ -50,6 +51,17 @@ SCENARIOS: tuple[Scenario, ...] = (
         needs=TRACING,
         duration=60,
         minimum=(("kprobe_adds", 1), ("kprobe_removes", 1), ("gone_checks", 1), ("reader_ops", 1)),
+        features=("tracefs", "kprobe_events"),
+        features_why="it churns kprobe events",
+        # Before v6.6 events/ is plain tracefs: the churn, the readers and the
+        # format/enable files still run (the f_show use-after-free is there), the
+        # eventfs lookup and dentry bugs cannot be.
+        optional_features=(
+            ("eventfs", "eventfs lookup/dentry races (plain tracefs event directories churned instead)"),
+            ("user_events", "user-event churn"),
+            ("synthetic_events", "synthetic-event churn"),
+            ("tracefs_instances", "instance churn"),
+        ),
     ),
     Scenario(
         name="eventfs-lookup-race",
@@ -60,6 +72,9 @@ SCENARIOS: tuple[Scenario, ...] = (
         needs=TRACING,
         duration=60,
         minimum=(("rounds", 2), ("fresh_rounds", 1)),
+        features=("tracefs", "kprobe_events", "eventfs"),
+        features_why="the first-lookup race it targets is eventfs's; plain tracefs makes events/ entries "
+        "when the event is added, so no lookup of a fresh name ever runs",
     ),
     _symlink_reclaim(
         "symlink-reclaim",
@@ -104,6 +119,8 @@ SCENARIOS: tuple[Scenario, ...] = (
               "--create-share", "0.8", "--openers", "4", "--watchers", "2"),
         needs=("CONFIG_INOTIFY_USER", "CONFIG_SOFTLOCKUP_DETECTOR"),
         duration=90,
+        features=("inotify",),
+        features_why="its watchers are inotify watches",
         minimum=(("negative_created", 10000), ("watch_cycles", 2), ("opens", 100)),
     ),
     Scenario(
@@ -114,6 +131,8 @@ SCENARIOS: tuple[Scenario, ...] = (
         args=("--device", "/dev/vdb", "--fs", "xfs,ext4,tmpfs", "--cycle-sec", "8", "--storm-sec", "3"),
         needs=("CONFIG_XFS_FS", "CONFIG_EXT4_FS", "CONFIG_TMPFS", "CONFIG_INOTIFY_USER"),
         duration=90,
+        features=("inotify",),
+        features_why="its stress includes inotify watches",
         # One cycle per filesystem (mkfs, mount, 8 s of stress, a 3 s storm, umount)
         # takes about 15 s under load: 30 s reached ext4 but not tmpfs in the verify e2e.
         shortest=60,
@@ -128,5 +147,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         args=("--delay", "1"),
         needs=("CONFIG_MAGIC_SYSRQ",),
         duration=5,
+        features=("sysrq",),
+        features_why="it crashes the guest through /proc/sysrq-trigger",
     ),
 )

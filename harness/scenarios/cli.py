@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from harness.errors import UserError
-from harness.scenarios import all_scenarios, missing_needs, parse_kconfig
+from harness.kbuild import facts as version_facts
+from harness.scenarios import all_scenarios, features, missing_needs, parse_kconfig
 
 
 def add_parser(subparsers) -> None:
@@ -21,6 +22,12 @@ def add_parser(subparsers) -> None:
         "--config",
         metavar="PATH",
         help="a kernel .config: mark the scenarios whose needs it lacks",
+    )
+    p.add_argument(
+        "--kernel-version",
+        metavar="X.Y[.Z]",
+        help="mark what each scenario is expected to skip on this kernel version (from "
+        "kconfigs/version-facts.yaml; a run asks the booted guest instead)",
     )
     p.add_argument("--json", action="store_true", help="one JSON object per line instead of a table")
     p.set_defaults(func=run)
@@ -43,6 +50,12 @@ def _load_config(path: str) -> dict[str, str]:
 def run(args: argparse.Namespace, out=None) -> int:
     out = out or sys.stdout
     kconfig = _load_config(args.config) if args.config else None
+    version = None
+    if getattr(args, "kernel_version", None):
+        try:
+            version = version_facts.parse_version(args.kernel_version)
+        except ValueError:
+            raise UserError(f"--kernel-version {args.kernel_version!r}: expected a kernel version like 6.1 or 6.12.117") from None
     rows = []
     for s in all_scenarios():
         missing = missing_needs(s, kconfig) if kconfig is not None else []
@@ -54,11 +67,16 @@ def run(args: argparse.Namespace, out=None) -> int:
                 "program": s.program,
                 "duration": s.duration,
                 "needs": list(s.needs),
+                "features": list(s.features),
+                "optional_features": [{"feature": f, "part": part} for f, part in s.optional_features],
                 "scratch_disk_mb": s.scratch_disk_mb,
                 "description": s.description,
             }
             if kconfig is not None:
                 record["missing"] = missing
+            if version is not None:
+                g = features.expected(s, version)
+                record["expected_skip"], record["expected_notes"] = g.skip, list(g.notes)
             print(json.dumps(record), file=out)
         return 0
     width = max(len(s.name) for s, _ in rows)
@@ -69,4 +87,11 @@ def run(args: argparse.Namespace, out=None) -> int:
             status = "  [runnable]" if not missing else "  [needs " + ", ".join(missing) + "]"
         print(f"{s.name:<{width}}  {s.duration:>4}s  {needs}{status}", file=out)
         print(f"{'':<{width}}  {s.description}", file=out)
+        if s.features or s.optional_features:
+            names = [*s.features, *(f"{f}?" for f, _ in s.optional_features)]
+            print(f"{'':<{width}}  run-time features (?: optional): {', '.join(names)}", file=out)
+        if version is not None:
+            g = features.expected(s, version)
+            for line in ([f"SKIP: {g.skip}"] if g.skip else [f"partial: {n}" for n in g.notes]):
+                print(f"{'':<{width}}  on {version_facts.show(version)}: {line}", file=out)
     return 0

@@ -181,3 +181,14 @@ def test_no_shipped_entry_swallows_a_bug_corpus_signature():
             signature = f"oracle: {text}: detail" if kind == "oracle" else text
             r = fail(bug.scenario, [signature] if kind == "title" else [], [f"{text}: detail"] if kind == "oracle" else [])
             assert known.triage(r, shipped, facts).verdict == FAIL, (bug.name, signature)
+
+
+def test_shipped_61_entries_apply_to_61_only():
+    shipped = known.load()
+    r = fail("kprobe-churn", ["KASAN: use-after-free Read in f_show"])
+    assert known.triage(r, shipped, known.KernelFacts((6, 1, 192), {})).known[0]["id"] == "linux-6.1-format-file-uaf"
+    # On 6.12 the same title is a new bug (the corpus's eventfs-file-uaf is one): never swallowed there.
+    assert known.triage(r, shipped, known.KernelFacts((6, 12, 117), {})).verdict == FAIL
+    # Before the 6.1.64 backport that opened the hole, and on another scenario: not this entry.
+    assert known.triage(r, shipped, known.KernelFacts((6, 1, 60), {})).verdict == FAIL
+    assert known.triage(fail("umount-check", r.titles), shipped, known.KernelFacts((6, 1, 192), {})).verdict == FAIL

@@ -1,117 +1,57 @@
-"""Report text -> title: format matching, title arguments, sanitizing, alt titles, type."""
+"""Title clean-up and the report type a title implies.
+
+``sanitize`` follows syzkaller's dynamicTitleReplacement and sanitizeTitle
+(pkg/report/report.go at commit 1e72964b0111319984575e60f266d1fa0a98abb5):
+each replacement is applied until the title stops changing, then the title
+is cut to 120 bytes, control and non-ASCII bytes are dropped, tabs become
+spaces and runs of spaces collapse.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
-from harness.analysis.frames import extract_frame, strip_frame
-from harness.analysis.oops import Format, Oops
-
-CORRUPTED = "corrupted"
-
-
-@dataclass
-class Description:
-    title: str
-    corrupted_reason: str = ""
-    alt_titles: list[str] = field(default_factory=list)
-    format: Format | None = None
-    frame: str = ""  # the guilty frame as printed, "" when none could be trusted
-
-
-def _fill(fmt: str, args: list[str]) -> str:
-    return fmt.format("", *args)
-
-
-def frame_variants(frame: str) -> list[str]:
-    """The frame as titled first, then as printed, then any half-stripped form."""
-    out = [strip_frame(frame)]
-    # "__se_sys_mremap" also answers to "sys_mremap": syzkaller lists both as alts.
-    for prefix in ("__se_", "__do_", "compat_"):
-        if frame.startswith(prefix):
-            out.append(frame[len(prefix) :])
-    out.append(frame)
-    return list(dict.fromkeys(out))
-
-
-def describe(text: str, oops: Oops) -> Description:
-    """Title the report whose text (stripped lines, header first) is ``text``."""
-    start = len(text) + 1
-    best: Description | None = None
-    matched_title = False
-    for f in oops.formats:
-        m = f.title.search(text)
-        if m is None or m.start() > start:
-            continue
-        if m.start() == start and best is not None:
-            continue
-        if m.start() < start:
-            best, start = None, m.start()
-        matched_title = True
-        if f.report is not None:
-            m = f.report.search(text)
-            if m is None:
-                continue
-        args = [g or "" for g in m.groups()]
-        corrupted = ""
-        frame = ""
-        if f.stack is not None:
-            frame, _, ok = extract_frame(f.stack, text[m.start() :].split("\n"))
-            if not frame:
-                corrupted = "no stack frame could be extracted"
-            elif not ok:
-                corrupted = "fault injection output is spliced into the stack trace"
-        variants = frame_variants(frame) if frame else [CORRUPTED]
-        if f.stack is not None:
-            title = _fill(f.fmt, args + [variants[0]])
-            alts = [_fill(f.fmt, args + [v]) for v in variants[1:]]
-            alts += [_fill(a, args + [v]) for a in f.alt for v in variants]
-        else:
-            title = _fill(f.fmt, args)
-            alts = [_fill(a, args) for a in f.alt]
-        best = Description(title.strip(), corrupted, [a for a in dict.fromkeys(alts) if a != title], f, frame)
-    if best is None:
-        # An unknown variant of a known header: the header line is the title.
-        pos = text.find(oops.header)
-        line = text[pos:].split("\n", 1)[0] if pos >= 0 else text.split("\n", 1)[0]
-        reason = "header matched a format but its report regex did not" if matched_title else ""
-        best = Description(line.strip(), reason)
-    if not best.corrupted_reason and best.format is not None and best.format.corrupted:
-        best.corrupted_reason = "the report's first line was lost"
-    return best
-
-
-# Parts of titles that differ between runs of one bug.
-_DYNAMIC = tuple(
-    (re.compile(p), r)
-    for p, r in (
-        (r"syz-executor\.?[0-9]+((/|:)[0-9]+)?", "syz-executor"),
-        (r"syzkaller[0-9]+((/|:)[0-9]+)?", "syzkaller"),
-        (r"([^a-zA-Z0-9])(?:0x)?[0-9a-f]{6,}", r"\1ADDR"),
-        (r"([^a-zA-Z0-9])(?:[0-9]{1,3}\.){3}[0-9]{1,3}", r"\1IP"),
-        (r"(\.\w+)(:[0-9]+)+", r"\1:LINE"),
-        (r"([a-zA-Z][a-zA-Z0-9_.]+)\+0x[0-9a-z]+/0x[0-9a-z]+", r"\1"),
-        (r"CPU#[0-9]+", "CPU"),
-        # Twice: "0,1,2" overlaps.
-        (r"(\W)(\d+)(\W|$)", r"\1NUM\3"),
-        (r"(\W)(\d+)(\W|$)", r"\1NUM\3"),
-        # Digits inside names (nl802154) stay, unless too long to be a name.
-        (r"\d{7,}", "NUM"),
-    )
+# (pattern, replacement) in syzkaller's order; "${1}" is written "\1".
+DYNAMIC = (
+    (r"syz-executor\.?[0-9]+((/|:)[0-9]+)?", "syz-executor"),
+    (r"syzkaller[0-9]+((/|:)[0-9]+)?", "syzkaller"),
+    (r"([^a-zA-Z0-9])(?:0x)?[0-9a-f]{6,}", r"\1ADDR"),
+    (r"([0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})", "IP"),
+    (r"(\.\w+)(:[0-9]+)+", r"\1:LINE"),
+    (r"([a-zA-Z][a-zA-Z0-9_.]+)\+0x[0-9a-z]+/0x[0-9a-z]+", r"\1"),
+    (r"CPU#[0-9]+", "CPU"),
+    (r"(\W)(\d+)(\W|$)", r"\1NUM\3"),
+    (r"(\d+){7,}", "NUM"),
 )
+_DYNAMIC = tuple((re.compile(p.replace("$", "\\Z"), re.ASCII), r) for p, r in DYNAMIC)
 MAX_TITLE = 120
 
 
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f\ufffd]+")
+def replace_dynamic(title: str) -> str:
+    for pattern, repl in _DYNAMIC:
+        while True:
+            new = pattern.sub(repl, title)
+            if new == title:
+                break
+            title = new
+    return title
 
 
 def sanitize(title: str) -> str:
-    title = _UNPRINTABLE.sub(" ", title)
-    for pattern, repl in _DYNAMIC:
-        title = pattern.sub(repl, title)
-    title = " ".join(title.split()) if "\t" in title or "  " in title else title.strip()
-    return title[:MAX_TITLE]
+    """A title as syzkaller stores it (text decoded with surrogateescape keeps odd bytes as bytes)."""
+    raw = replace_dynamic(title).encode("utf-8", "surrogateescape")[:MAX_TITLE]
+    out = bytearray()
+    prev = 0x20
+    for ch in raw:
+        if ch == 0x09:
+            ch = 0x20
+        elif ch < 0x20 or ch >= 0x7F:
+            continue
+        if ch == 0x20 and prev == 0x20:
+            continue
+        out.append(ch)
+        prev = ch
+    return out.decode("ascii").strip()
 
 
 # Title prefix -> report type (syzkaller's crash types), first match wins.

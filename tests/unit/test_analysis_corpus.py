@@ -15,11 +15,12 @@ import pytest
 
 from harness.analysis import analyze
 
-REPO = Path(__file__).resolve().parents[2]
-CORPUS = REPO / ".." / "shared" / "corpus" / "syzkaller-reports"
+from analysis_goref import shared
+
+CORPUS = shared("corpus", "syzkaller-reports")
 
 CRASH_BAR = 0.99
-TITLE_BAR = 0.95
+TITLE_BAR = 0.99
 CORRUPTED_BAR = 0.95
 
 

@@ -52,7 +52,7 @@ _TOKEN = re.compile(
     |(?P<str>"(?:[^"\\\n]|\\.)*")
     |(?P<raw>`[^`]*`)
     |(?P<dots>\.\.\.)
-    |(?P<ident>[A-Za-z_][A-Za-z0-9_.]*)
+    |(?P<ident>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)
     |(?P<num>[0-9]+)
     |(?P<op>[{}()\[\],:&*+=])""",
     re.VERBOSE,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from harness.analysis.demangle import demangle
 from harness.analysis.gore import go_re
-from harness.analysis.stack import FRAME_RES_C, STACK_START_RES, skip_re
+from harness.analysis.stack import FRAME_RES_C, STACK_START_ANY, skip_re
 from harness.analysis.table.params import RIP_FRAME
 
 RIP_FRAME_RE = go_re(RIP_FRAME)
@@ -29,13 +29,16 @@ def main_frames(lines: list[str]) -> list[str]:
     """The PC line's function, then the first call trace's frames, innermost first."""
     frames: list[str] = []
     for ln in lines:
+        # The pattern needs one of these words ("RIP: ", "pc : ", "PC is at "); most lines have none.
+        if "IP" not in ln and "pc " not in ln and "PC is at" not in ln:
+            continue
         m = RIP_FRAME_RE.search(ln)
         if m and m.group(1):
             frames.append(demangle(m.group(1)))
             break
     in_trace = False
     for ln in lines:
-        if any(k.search(ln) for k in STACK_START_RES):
+        if STACK_START_ANY.search(ln):
             if in_trace and len(frames) > 1:
                 break
             in_trace = True

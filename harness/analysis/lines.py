@@ -32,6 +32,8 @@ class Line:
     text: str
     context: str
     questionable: bool  # an unwinder's unsure frame ("? foo", "(unreliable)")
+    hot: bool = False  # holds a header or an info message: may start a report
+    special: bool = False  # holds one of parser.SPECIAL
 
 
 def decode(data: bytes) -> str:
@@ -74,9 +76,9 @@ def strip_prefix(raw: str, context: str) -> tuple[str, bool]:
     return line, False
 
 
-def make_line(no: int, raw: str) -> Line:
+def make_line(no: int, raw: str, hot: bool = False, special: bool = True) -> Line:
     if raw.endswith("\r"):
         raw = raw[:-1]
     context = context_of(raw)
     text, questionable = strip_prefix(raw, context)
-    return Line(no, raw, text, context, questionable)
+    return Line(no, raw, text, context, questionable, hot, special)

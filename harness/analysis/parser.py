@@ -31,21 +31,30 @@ from harness.analysis.frames import main_frames
 from harness.analysis.lines import CONSOLE, Line, is_cpu_context, printable
 from harness.analysis.oops import Oops
 from harness.analysis.report import Report, title_frame
-from harness.analysis.stack import STACK_START_RES
+from harness.analysis.stack import STACK_START_ANY
 from harness.analysis.table import OOPSES
 from harness.analysis.table.params import INFO_MESSAGES_WITH_STACK, REPORT_START_IGNORES
 from harness.analysis.gore import go_re
 from harness.analysis.titles import report_type, sanitize
 
 REPLAY = "** replaying previous printk message **"
+# Lines the report reader treats specially; marked when decoded (Line.special).
+SPECIAL = (
+    "serialport: VM disconnected.",
+    "Disabling lock debugging due to kernel taint",
+    "Sending NMI from CPU",
+    "Kernel panic - not syncing",
+    "WARNING: possible circular locking dependency detected",
+)
 _HEADERS = re.compile("|".join(re.escape(o.header) for o in OOPSES))
-_ANY = re.compile("|".join(re.escape(t) for t in [o.header for o in OOPSES] + list(INFO_MESSAGES_WITH_STACK)))
 _START_IGNORES = tuple(go_re(p) for p in REPORT_START_IGNORES)
 # syzkaller's gceConsoleHangup: the console connection dropped, the report is cut.
 CONSOLE_HANGUP = "serialport: VM disconnected."
 # Lines of the window read past the next report's header: they still belong
-# to the report when judging corruption, and to a caller-tagged report's title.
-TAIL_LINES = 100
+# to the report when judging corruption, and to a caller-tagged report's
+# title, which runs on through its context's lines (to the window's end).
+TAIL_LINES = 40
+TAGGED_TAIL_LINES = 300
 
 # i -> the i-th line from the header on (0 is the header), None past the end.
 LineAt = Callable[[int], "Line | None"]
@@ -71,9 +80,7 @@ def _min_lines(oops_line: str) -> int:
 
 
 def _second_report(raw: str, replayed: bool) -> bool:
-    """Does this line (not the report's first) start the next report?"""
-    if _ANY.search(raw) is None:
-        return False
+    """Does this line (not the report's first, a hot one) start the next report?"""
     for oops in OOPSES:
         if oops.matches(raw):
             if not replayed and not start_ignored(raw):
@@ -103,40 +110,42 @@ def parse(line_at: LineAt, oops: Oops) -> Found:
     whole: list[Line] = []  # all of the context's lines read
     report_end = 0
     hangup = False
+    min_lines = _min_lines(head.raw)
+    tail = TAGGED_TAIL_LINES if tagged else TAIL_LINES
     i = 0
     while True:
         ln = line_at(i)
-        if ln is None or (second is not None and i - second > TAIL_LINES):
+        if ln is None or (second is not None and i - second > tail):
             break
-        is_head = i == 0
         raw = ln.raw
-        if not is_head and second is None:
+        if ln.hot and i and second is None:
             nxt = line_at(i + 1)
             if _second_report(raw, nxt is not None and REPLAY in nxt.raw):
                 second = i
-        hangup = hangup or CONSOLE_HANGUP in raw
         i += 1
-        if not is_head and (
-            ln.questionable or ln.context != context and not (cpu_traceback and is_cpu_context(ln.context))
-        ):
-            continue
+        if i > 1 and (ln.context != context or ln.questionable):
+            if ln.questionable or not (cpu_traceback and is_cpu_context(ln.context)):
+                continue
         text_lines += 1
         skip_line = skip_text
-        if "Disabling lock debugging due to kernel taint" in raw:
-            skip_line = True
-        elif "Sending NMI from CPU" in raw:
-            cpu_traceback = True
-        elif (
-            "Kernel panic - not syncing" in raw or "WARNING: possible circular locking dependency detected" in raw
-        ) and text_lines > _min_lines(head.raw):
-            skip_text = skip_line = True
-        if not is_head and skip_line:
+        if ln.special:
+            hangup = hangup or CONSOLE_HANGUP in raw
+            if "Disabling lock debugging due to kernel taint" in raw:
+                skip_line = True
+            elif "Sending NMI from CPU" in raw:
+                cpu_traceback = True
+            elif (
+                "Kernel panic - not syncing" in raw or "WARNING: possible circular locking dependency detected" in raw
+            ) and text_lines > min_lines:
+                skip_text = skip_line = True
+        if i > 1 and skip_line:
             continue
         report.append(ln.text)
         whole.append(ln)
         if second is None:
             own.append(ln)
-        if second is None or tagged:
+            report_end = len(report)
+        elif tagged:
             report_end = len(report)
     title_text = "\n".join(report[:report_end]) + "\n"
     desc = describe(title_text, oops)
@@ -151,7 +160,7 @@ def parse(line_at: LineAt, oops: Oops) -> Found:
     # Shown: the lines before the next report; a report whose stack is
     # printed by the next one (a WARN() after "BUG: Dentry still in use")
     # shows it too, as it is part of the report in syzkaller's sense.
-    if not any(k.search(ln.text) for ln in own for k in STACK_START_RES):
+    if not any(STACK_START_ANY.search(ln.text) for ln in own):
         own = whole
     shown = _extent(own)
     rep = Report(

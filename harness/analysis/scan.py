@@ -21,7 +21,8 @@ import io
 from typing import BinaryIO, Iterator
 
 from harness.analysis.lines import Line, decode, make_line
-from harness.analysis.parser import REPLAY, header_oops, parse, start_ignored
+from harness.analysis.parser import REPLAY, SPECIAL, header_oops, parse, start_ignored
+from harness.analysis.table.params import INFO_MESSAGES_WITH_STACK
 from harness.analysis.report import Report
 from harness.analysis.table import OOPSES
 
@@ -30,6 +31,7 @@ BLOCK = 8 << 20
 MAX_LINE = 1 << 20
 WINDOW_LINES = 1000
 WINDOW_BYTES = 256 << 10
+_BATCH = 8 << 10  # bytes of lines decoded at a time
 
 
 def _tokens() -> tuple[bytes, ...]:
@@ -44,11 +46,14 @@ def _tokens() -> tuple[bytes, ...]:
 
 
 TOKENS = _tokens()
+# Lines that may end a report: headers, and messages that dump a stack.
+HOT_TOKENS = TOKENS + tuple(m.encode() for m in INFO_MESSAGES_WITH_STACK)
+SPECIAL_TOKENS = tuple(m.encode() for m in SPECIAL)
 
 
-def _candidate_starts(region: bytes) -> list[int]:
+def _candidate_starts(region: bytes, tokens: tuple[bytes, ...] = TOKENS) -> list[int]:
     starts: set[int] = set()
-    for token in TOKENS:
+    for token in tokens:
         pos = region.find(token)
         while pos >= 0:
             starts.add(region.rfind(b"\n", 0, pos) + 1)
@@ -111,21 +116,33 @@ class _Log:
         return line_at
 
     def _extend(self, window_start: int) -> bool:
+        """Decode the next lines (a batch: one split beats a find per line)."""
         start = self.cache_end
         if start - window_start > WINDOW_BYTES:
             return False
         rel = start - self.base
-        end = self.data.find(b"\n", rel)
-        while end < 0 and not self.eof and len(self.data) - rel < MAX_LINE:
-            self.read()
-            end = self.data.find(b"\n", rel)
-        if end < 0:
-            end = len(self.data)
-            if end == rel:
+        end = self.data.rfind(b"\n", rel, rel + _BATCH) + 1
+        # No line ends within the batch: read on to a line end (or MAX_LINE).
+        while end == 0:
+            end = self.data.find(b"\n", rel, rel + MAX_LINE) + 1
+            if end or len(self.data) - rel >= MAX_LINE or not self.read():
+                break
+        if end == 0:
+            if len(self.data) == rel:
                 return False  # the log ends here
-        raw = self.data[rel:end][:MAX_LINE]
-        self.cache.append(make_line(self.cache_no + len(self.cache), decode(raw)))
-        self.cache_end = self.base + end + 1
+            end = min(len(self.data), rel + MAX_LINE)
+            raws = [self.data[rel:end]]
+        else:
+            raws = self.data[rel : end - 1].split(b"\n")
+        chunk = self.data[rel:end]
+        hot = set(_candidate_starts(chunk, HOT_TOKENS))
+        special = set(_candidate_starts(chunk, SPECIAL_TOKENS))
+        no = self.cache_no + len(self.cache)
+        pos = 0
+        for k, raw in enumerate(raws):
+            self.cache.append(make_line(no + k, decode(raw[:MAX_LINE]), pos in hot, pos in special))
+            pos += len(raw) + 1
+        self.cache_end = self.base + end
         return True
 
 

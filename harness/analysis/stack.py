@@ -37,6 +37,9 @@ def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
 STACK_START_RES = _compiled(STACK_START)
 FRAME_RES_C = _compiled(FRAME_RES)
 CORRUPTED_LINES_C = _compiled(CORRUPTED_LINES)
+# One search instead of one per pattern, where only "does any match" matters.
+STACK_START_ANY = go_re("|".join(f"(?:{p})" for p in STACK_START))
+CORRUPTED_ANY = go_re("|".join(f"(?:{p})" for p in CORRUPTED_LINES))
 
 _skip_cache: dict[tuple[str, ...], re.Pattern[str]] = {}
 
@@ -48,8 +51,20 @@ def skip_re(extra: tuple[str, ...] = ()) -> re.Pattern[str]:
     return pattern
 
 
+_stripped: dict[str, str] = {}
+
+
 def strip_frame(frame: str) -> str:
     """The shortest of the frame with each syscall prefix removed (one prefix, not a chain)."""
+    best = _stripped.get(frame)
+    if best is None:
+        if len(_stripped) > 100_000:
+            _stripped.clear()
+        best = _stripped[frame] = _strip(frame)
+    return best
+
+
+def _strip(frame: str) -> str:
     best = frame
     for prefix in STRIP_PREFIXES:
         if frame.startswith(prefix) and len(frame) - len(prefix) < len(best):
@@ -57,8 +72,19 @@ def strip_frame(frame: str) -> str:
     return best
 
 
-def _any(patterns: tuple[re.Pattern[str], ...], line: str) -> bool:
-    return any(p.search(line) for p in patterns)
+# (skip pattern, frame) -> generic? Frames repeat across reports, and the
+# generic list is one long alternation: worth remembering.
+_generic: dict[int, dict[str, bool]] = {}  # by id() of a pattern kept in _skip_cache
+
+
+def is_generic(skip: re.Pattern[str], name: str) -> bool:
+    seen = _generic.setdefault(id(skip), {})
+    found = seen.get(name)
+    if found is None:
+        if len(seen) > 100_000:
+            seen.clear()
+        found = seen[name] = skip.search(name) is not None
+    return found
 
 
 def _append(frames: list[str], groups: tuple, skip: re.Pattern[str]) -> None:
@@ -66,7 +92,7 @@ def _append(frames: list[str], groups: tuple, skip: re.Pattern[str]) -> None:
         if name is None:
             continue
         name = demangle(name)
-        if not skip.search(name):
+        if not is_generic(skip, name):
             frames.append(name)
 
 
@@ -101,10 +127,10 @@ def _extract_impl(lines: list[str], skip: re.Pattern[str], parts: tuple[Part, ..
             while pos < len(lines):
                 line = lines[pos]
                 pos += 1
-                if _any(CORRUPTED_LINES_C, line):
+                if CORRUPTED_ANY.search(line):
                     ok = False
                     break
-                if _any(STACK_START_RES, line):
+                if STACK_START_ANY.search(line):
                     break
                 if nxt is not None:
                     m = nxt.search(line)
@@ -118,7 +144,7 @@ def _extract_impl(lines: list[str], skip: re.Pattern[str], parts: tuple[Part, ..
             while pos < len(lines):
                 line = lines[pos]
                 pos += 1
-                if _any(CORRUPTED_LINES_C, line):
+                if CORRUPTED_ANY.search(line):
                     ok = False
                     break
                 m = part_re.search(line)

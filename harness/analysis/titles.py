@@ -37,8 +37,20 @@ def replace_dynamic(title: str) -> str:
     return title
 
 
+_sanitized: dict[str, str] = {}
+
+
 def sanitize(title: str) -> str:
     """A title as syzkaller stores it (text decoded with surrogateescape keeps odd bytes as bytes)."""
+    done = _sanitized.get(title)
+    if done is None:
+        if len(_sanitized) > 50_000:
+            _sanitized.clear()
+        done = _sanitized[title] = _sanitize(title)
+    return done
+
+
+def _sanitize(title: str) -> str:
     raw = replace_dynamic(title).encode("utf-8", "surrogateescape")[:MAX_TITLE]
     out = bytearray()
     prev = 0x20

@@ -122,10 +122,10 @@ STALL_ANCHORS = (
 
 def stall_extractor(frames: list[str]) -> tuple[str, int]:
     """The frame before the first anchor (the IPI sender itself for smp_call_function)."""
-    anchors = [go_re(a) for a in STALL_ANCHORS]
+    anchors = go_re("|".join(f"(?:{a})" for a in STALL_ANCHORS))
     prev, prev_idx = frames[0], 0
     for i, frame in enumerate(frames):
-        if any(a.search(frame) for a in anchors):
+        if anchors.search(frame):
             if "smp_call_function" in frame:
                 # Its callers vary; the IPI sender is the identity.
                 prev, prev_idx = "smp_call_function", i

@@ -77,8 +77,17 @@ def strip_prefix(raw: str, context: str) -> tuple[str, bool]:
 
 
 def make_line(no: int, raw: str, hot: bool = False, special: bool = True) -> Line:
+    # context_of and strip_prefix inlined: this runs for every line a window reads.
     if raw.endswith("\r"):
         raw = raw[:-1]
-    context = context_of(raw)
-    text, questionable = strip_prefix(raw, context)
+    if "[" not in raw:
+        return Line(no, raw, raw, "", False, hot, special)
+    m = _CONSOLE_RE.match(raw)
+    if m is None:
+        return Line(no, raw, raw, "", False, hot, special)
+    context = m.group(1) or CONSOLE
+    text = raw[raw.find("] ") + 2 :]
+    questionable = False
+    if " ? " in text or text.endswith(" (unreliable)"):
+        text, questionable = strip_prefix(raw, context)
     return Line(no, raw, text, context, questionable, hot, special)

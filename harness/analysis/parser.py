@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING
 
 from harness.analysis.corrupt import corrupted_reason
 from harness.analysis.describe import describe
@@ -36,6 +36,9 @@ from harness.analysis.table import OOPSES
 from harness.analysis.table.params import INFO_MESSAGES_WITH_STACK, REPORT_START_IGNORES
 from harness.analysis.gore import go_re
 from harness.analysis.titles import report_type, sanitize
+
+if TYPE_CHECKING:
+    from harness.analysis.scan import Window
 
 REPLAY = "** replaying previous printk message **"
 # Lines the report reader treats specially; marked when decoded (Line.special).
@@ -56,8 +59,6 @@ CONSOLE_HANGUP = "serialport: VM disconnected."
 TAIL_LINES = 40
 TAGGED_TAIL_LINES = 300
 
-# i -> the i-th line from the header on (0 is the header), None past the end.
-LineAt = Callable[[int], "Line | None"]
 
 
 def header_oops(raw: str) -> Oops | None:
@@ -97,7 +98,12 @@ class Found:
     second: int | None  # index of the next report's first line, if seen
 
 
-def parse(line_at: LineAt, oops: Oops) -> Found:
+def parse(window: "Window", oops: Oops) -> Found:
+    """``window(i)`` is the i-th line from the header (None past the end); see scan.Window."""
+    line_at = window
+    lines = window.lines
+    base = window.first
+    more = window.more
     head = line_at(0)
     assert head is not None
     context = head.context
@@ -114,9 +120,9 @@ def parse(line_at: LineAt, oops: Oops) -> Found:
     tail = TAGGED_TAIL_LINES if tagged else TAIL_LINES
     i = 0
     while True:
-        ln = line_at(i)
-        if ln is None or (second is not None and i - second > tail):
+        if (base + i >= len(lines) and not more(i)) or (second is not None and i - second > tail):
             break
+        ln = lines[base + i]
         raw = ln.raw
         if ln.hot and i and second is None:
             nxt = line_at(i + 1)

@@ -96,24 +96,14 @@ class _Log:
             del self.cache[: line_no - self.cache_no]
             self.cache_no = line_no
 
-    def window(self, no: int, offset: int):
-        """line_at(i) for the window whose header is line ``no`` at stream ``offset``."""
+    def window(self, no: int, offset: int) -> "Window":
+        """The window whose header is line ``no`` at stream ``offset``."""
         if not (self.cache and self.cache_no <= no < self.cache_no + len(self.cache)):
             self.cache, self.cache_no, self.cache_end = [], no, offset
         elif no - self.cache_no > WINDOW_LINES:
             del self.cache[: no - self.cache_no]
             self.cache_no = no
-        first = no - self.cache_no
-
-        def line_at(i: int) -> Line | None:
-            if i >= WINDOW_LINES:
-                return None
-            while first + i >= len(self.cache):
-                if not self._extend(offset):
-                    return None
-            return self.cache[first + i]
-
-        return line_at
+        return Window(self, no - self.cache_no, offset)
 
     def _extend(self, window_start: int) -> bool:
         """Decode the next lines (a batch: one split beats a find per line)."""
@@ -146,6 +136,28 @@ class _Log:
         return True
 
 
+class Window:
+    """The lines from a header on: ``lines[first + i]`` is the i-th; ``more()`` decodes further."""
+
+    def __init__(self, log: _Log, first: int, offset: int) -> None:
+        self.log = log
+        self.lines = log.cache  # grows in place as more() decodes
+        self.first = first
+        self.offset = offset
+
+    def more(self, i: int) -> bool:
+        """Make line i available; False past the window's end or the log's."""
+        if i >= WINDOW_LINES:
+            return False
+        while self.first + i >= len(self.lines):
+            if not self.log._extend(self.offset):
+                return False
+        return True
+
+    def __call__(self, i: int) -> Line | None:
+        return self.lines[self.first + i] if self.more(i) else None
+
+
 def scan(stream: BinaryIO) -> Iterator[Report]:
     """Every report in the log, in order of appearance."""
     log = _Log(stream)
@@ -176,11 +188,11 @@ def scan(stream: BinaryIO) -> Iterator[Report]:
                 continue
             if not first and no < read_until and start_ignored(raw):
                 continue
-            line_at = log.window(no, cursor + start)
-            nxt = line_at(1)
+            window = log.window(no, cursor + start)
+            nxt = window(1)
             if nxt is not None and REPLAY in nxt.raw:
                 continue  # a message cut short; printk prints it again in full next
-            found = parse(line_at, oops)
+            found = parse(window, oops)
             found.report.start_offset = cursor + start
             read_until = no + found.read
             first = False

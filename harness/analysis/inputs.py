@@ -22,6 +22,7 @@ import os
 import subprocess
 import sys
 import threading
+import zlib
 from contextlib import contextmanager
 from typing import BinaryIO, Iterator
 
@@ -99,15 +100,22 @@ def _zstd(name: str, raw: BinaryIO) -> Iterator[BinaryIO]:
 
     feeder = threading.Thread(target=feed, daemon=True)
     feeder.start()
+    out = io.BufferedReader(child.stdout, 1 << 20)  # type: ignore[arg-type]
     try:
-        yield child.stdout
+        if not out.peek(1):
+            # Nothing came out: an empty log, or data zstd rejects.
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                pass
+            err = child.stderr.read().decode("utf-8", "replace").strip() if child.stderr else ""
+            if child.returncode:
+                raise UserError(f"cannot read console log {name}: bad zstd data ({(err.splitlines() or ['?'])[-1]})")
+        yield out
     finally:
         child.stdout.close()
         proc.kill_group(child)
         feeder.join(timeout=5)
-    err = child.stderr.read().decode("utf-8", "replace").strip() if child.stderr else ""
-    if child.returncode not in (0, None, -15, -9) and err:
-        raise UserError(f"cannot read console log {name}: zstd: {err.splitlines()[-1]}")
 
 
 def _decompressor(kind: str, raw: BinaryIO) -> BinaryIO:
@@ -130,7 +138,7 @@ class _Checked(io.RawIOBase):
     def readinto(self, b) -> int:
         try:
             data = self.inner.read(len(b))
-        except (OSError, EOFError, lzma.LZMAError, ValueError) as e:
+        except (OSError, EOFError, lzma.LZMAError, zlib.error, ValueError) as e:
             raise UserError(f"cannot read console log {self.name}: bad {self.kind} data ({e})") from e
         b[: len(data)] = data
         return len(data)
@@ -158,7 +166,7 @@ def open_log(path: str | os.PathLike) -> Iterator[BinaryIO]:
         kind = _kind(magic)
         if kind == "zstd":
             with _zstd(name, stream) as out:
-                yield _sniffed(name, io.BufferedReader(out, 1 << 20), kind)
+                yield _sniffed(name, out, kind)
             return
         if kind:
             stream = io.BufferedReader(_Checked(name, kind, _decompressor(kind, stream)), 1 << 20)

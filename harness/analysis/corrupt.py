@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from harness.analysis.gore import go_re
 from harness.analysis.oops import Format
-from harness.analysis.stack import FRAME_RES_C, STACK_START_ANY, STACK_START_RES
+from harness.analysis.stack import FRAME_RES_C, STACK_START_RES, is_stack_start
 from harness.analysis.table.params import CORRUPTED_TITLES, RISCV_STACK_START
 
 _RISCV = go_re(RISCV_STACK_START)
@@ -36,7 +36,7 @@ def corrupted_reason(title: str, report: str, fmt: Format | None) -> str:
             return "call trace is missed"
         corrupted = True
         for ln in frames[1 : 1 + _LOOKAHEAD]:
-            if STACK_START_ANY.search(ln):
+            if is_stack_start(ln):
                 break
             if "(stack is not available)" in ln or any(r.search(ln) for r in FRAME_RES_C):
                 has_trace = True

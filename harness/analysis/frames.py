@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from harness.analysis.demangle import demangle
 from harness.analysis.gore import go_re
-from harness.analysis.stack import FRAME_RES_C, STACK_START_ANY, skip_re
+from harness.analysis.stack import FRAME_RES_C, is_stack_start, skip_re
 from harness.analysis.table.params import RIP_FRAME
 
 RIP_FRAME_RE = go_re(RIP_FRAME)
@@ -38,7 +38,7 @@ def main_frames(lines: list[str]) -> list[str]:
             break
     in_trace = False
     for ln in lines:
-        if STACK_START_ANY.search(ln):
+        if is_stack_start(ln):
             if in_trace and len(frames) > 1:
                 break
             in_trace = True

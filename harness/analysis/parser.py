@@ -31,7 +31,7 @@ from harness.analysis.frames import main_frames
 from harness.analysis.lines import CONSOLE, Line, is_cpu_context, printable
 from harness.analysis.oops import Oops
 from harness.analysis.report import Report, title_frame
-from harness.analysis.stack import STACK_START_ANY
+from harness.analysis.stack import is_stack_start
 from harness.analysis.table import OOPSES
 from harness.analysis.table.params import INFO_MESSAGES_WITH_STACK, REPORT_START_IGNORES
 from harness.analysis.gore import go_re
@@ -166,7 +166,7 @@ def parse(window: "Window", oops: Oops) -> Found:
     # Shown: the lines before the next report; a report whose stack is
     # printed by the next one (a WARN() after "BUG: Dentry still in use")
     # shows it too, as it is part of the report in syzkaller's sense.
-    if not any(STACK_START_ANY.search(ln.text) for ln in own):
+    if not any(is_stack_start(ln.text) for ln in own):
         own = whole
     shown = _extent(own)
     rep = Report(

@@ -121,17 +121,17 @@ class _Log:
             if len(self.data) == rel:
                 return False  # the log ends here
             end = min(len(self.data), rel + MAX_LINE)
-            raws = [self.data[rel:end]]
+            chunk = self.data[rel:end]
+            raws = [decode(chunk)]
         else:
-            raws = self.data[rel : end - 1].split(b"\n")
-        chunk = self.data[rel:end]
-        hot = set(_candidate_starts(chunk, HOT_TOKENS))
-        special = set(_candidate_starts(chunk, SPECIAL_TOKENS))
+            chunk = self.data[rel:end]
+            # One decode for the batch: a line break is never inside a UTF-8
+            # sequence, and undecodable bytes stay bytes one by one.
+            raws = decode(chunk[:-1]).split("\n")
+        hot = {chunk.count(b"\n", 0, st) for st in _candidate_starts(chunk, HOT_TOKENS)}
+        special = {chunk.count(b"\n", 0, st) for st in _candidate_starts(chunk, SPECIAL_TOKENS)}
         no = self.cache_no + len(self.cache)
-        pos = 0
-        for k, raw in enumerate(raws):
-            self.cache.append(make_line(no + k, decode(raw[:MAX_LINE]), pos in hot, pos in special))
-            pos += len(raw) + 1
+        self.cache.extend(make_line(no + k, raw, k in hot, k in special) for k, raw in enumerate(raws))
         self.cache_end = self.base + end
         return True
 

@@ -311,3 +311,28 @@ def test_cpp_names_demangled_without_parameters():
         "Call Trace:\n _ZN4frob6detail7doThingEv+0x1/0x2\n"
     )
     assert first(log).title == "general protection fault in frob::detail::doThing"
+
+
+def test_prefilter_words_are_necessary_for_the_patterns():
+    """stack.py tests cheap words before the stack-start and fault-injection
+    patterns; every pattern must hold one of the words literally, so the
+    shortcut never hides a match (this fails when the reference adds one)."""
+    from harness.analysis.stack import CORRUPTED_WORDS, STACK_START_WORDS
+    from harness.analysis.table.params import CORRUPTED_LINES, STACK_START
+
+    samples = {
+        "Call Trace": True, "Call trace:": True, "Allocated:": True, "Allocated by task 5:": True,
+        "Freed:": True, "Freed by task 7:": True, "unreferenced object: backtrace (crc 1a2b):": True,
+        "Backtrace:": True, "Uninit was stored to memory at:": True,
+        "status: 0000000200000120 badaddr: 0000000000001000 cause: 000000000000000d": True,
+        "stack backtrace:": False, " foo+0x1/0x2": False,
+    }
+    from harness.analysis.stack import STACK_START_ANY, is_stack_start
+
+    for line, want in samples.items():
+        assert is_stack_start(line) == want == bool(STACK_START_ANY.search(line)), line
+    for pattern in STACK_START:
+        plain = pattern.replace("(?:T|t)", "T").replace("\\", "")
+        assert any(w.strip() in plain or w in plain for w in STACK_START_WORDS), pattern
+    for pattern in CORRUPTED_LINES:
+        assert any(w in pattern for w in CORRUPTED_WORDS), pattern

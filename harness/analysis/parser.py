@@ -82,12 +82,16 @@ def _min_lines(oops_line: str) -> int:
 
 def _second_report(raw: str, replayed: bool) -> bool:
     """Does this line (not the report's first, a hot one) start the next report?"""
+    info = None
     for oops in OOPSES:
         if oops.matches(raw):
             if not replayed and not start_ignored(raw):
                 return True
-        elif any(m in raw for m in INFO_MESSAGES_WITH_STACK):
-            return True
+        else:
+            if info is None:
+                info = any(m in raw for m in INFO_MESSAGES_WITH_STACK)
+            if info:
+                return True
     return False
 
 

@@ -17,6 +17,7 @@ the report before them is still being read.
 
 from __future__ import annotations
 
+import bisect
 import io
 from typing import BinaryIO, Iterator
 
@@ -47,7 +48,8 @@ def _tokens() -> tuple[bytes, ...]:
 
 TOKENS = _tokens()
 # Lines that may end a report: headers, and messages that dump a stack.
-HOT_TOKENS = TOKENS + tuple(m.encode() for m in INFO_MESSAGES_WITH_STACK)
+INFO_TOKENS = tuple(m.encode() for m in INFO_MESSAGES_WITH_STACK)
+HOT_TOKENS = TOKENS + INFO_TOKENS
 SPECIAL_TOKENS = tuple(m.encode() for m in SPECIAL)
 
 
@@ -75,6 +77,10 @@ class _Log:
         self.cache: list[Line] = []  # consecutive lines
         self.cache_no = 0  # line number of cache[0]
         self.cache_end = 0  # stream offset after the last cached line
+        # Stream offsets of lines holding a header token, known up to hot_until
+        # (the scan's search of a region gives them for free).
+        self.hot: list[int] = []  # sorted
+        self.hot_until = 0
 
     def read(self) -> bool:
         if self.eof:
@@ -128,7 +134,15 @@ class _Log:
             # One decode for the batch: a line break is never inside a UTF-8
             # sequence, and undecodable bytes stay bytes one by one.
             raws = decode(chunk[:-1]).split("\n")
-        hot = {chunk.count(b"\n", 0, st) for st in _candidate_starts(chunk, HOT_TOKENS)}
+        start_abs = self.base + rel
+        if start_abs + len(chunk) <= self.hot_until:
+            lo = bisect.bisect_left(self.hot, start_abs)
+            hi = bisect.bisect_left(self.hot, start_abs + len(chunk))
+            starts = [o - start_abs for o in self.hot[lo:hi]]
+            starts += _candidate_starts(chunk, INFO_TOKENS)
+        else:
+            starts = _candidate_starts(chunk, HOT_TOKENS)
+        hot = {chunk.count(b"\n", 0, st) for st in starts}
         special = {chunk.count(b"\n", 0, st) for st in _candidate_starts(chunk, SPECIAL_TOKENS)}
         no = self.cache_no + len(self.cache)
         self.cache.extend(make_line(no + k, raw, k in hot, k in special) for k, raw in enumerate(raws))
@@ -178,7 +192,10 @@ def scan(stream: BinaryIO) -> Iterator[Report]:
                 end = len(log.data)
         region = log.data[rel:end]
         counted, no = 0, cursor_no
-        for start in _candidate_starts(region):
+        candidates = _candidate_starts(region)
+        log.hot = [cursor + start for start in candidates]
+        log.hot_until = cursor + len(region)
+        for start in candidates:
             no += region.count(b"\n", counted, start)
             counted = start
             stop = region.find(b"\n", start)

@@ -89,25 +89,36 @@ def _chunk(base_t: float, n0: int, size: int) -> bytes:
 
 
 def generate(path: Path, size_mb: int, every_mb: float) -> int:
-    """Write the log; return how many reports it holds."""
+    """Write the log; return how many reports it holds.
+
+    A template may hold more than one report by syzkaller's rules (the
+    Dentry message and the WARNING that prints its stack are two), so each
+    counts as many as the analysis finds in it alone.
+    """
+    from harness.analysis import analyze
+
+    def stamped(text: str, n: int) -> bytes:
+        stamp = f"[{5000.0 + n:>12.6f}][  T{4000 + n}] "
+        return "".join(stamp + ln + "\n" for ln in text.replace("{{", "{").replace("}}", "}").split("\n")).encode()
+
+    per_template = [len(analyze(stamped(t, 0))) for t in REPORTS]
     block = _chunk(100.0, 0, 1 << 20)  # reused: the analysis does not care that it repeats
     size = size_mb << 20
     written = 0
-    reports = 0
+    reports = expected = 0
     next_report = every_mb * (1 << 20)
     with open(path, "wb") as f:
         while written < size:
             f.write(block)
             written += len(block)
             if written >= next_report and written < size:
-                text = REPORTS[reports % len(REPORTS)].replace("{{", "{").replace("}}", "}")
-                stamp = f"[{5000.0 + reports:>12.6f}][  T{4000 + reports}] "
-                data = "".join(stamp + ln + "\n" for ln in text.split("\n")).encode()
+                data = stamped(REPORTS[reports % len(REPORTS)], reports)
                 f.write(data)
                 written += len(data)
+                expected += per_template[reports % len(REPORTS)]
                 reports += 1
                 next_report += every_mb * (1 << 20)
-    return reports
+    return expected
 
 
 _REPO = Path(__file__).resolve().parent.parent

@@ -27,6 +27,11 @@ def _frame_names(line: str) -> list[str]:
 
 def main_frames(lines: list[str]) -> list[str]:
     """The PC line's function, then the first call trace's frames, innermost first."""
+    return main_trace(lines)[0]
+
+
+def main_trace(lines: list[str]) -> tuple[list[str], bool]:
+    """(main_frames, whether the lines open a stack trace at all)."""
     frames: list[str] = []
     for ln in lines:
         # The pattern needs one of these words ("RIP: ", "pc : ", "PC is at "); most lines have none.
@@ -45,7 +50,7 @@ def main_frames(lines: list[str]) -> list[str]:
             continue
         if in_trace:
             frames.extend(_frame_names(ln))
-    return frames
+    return frames, in_trace
 
 
 def own_frames(frames: list[str]) -> list[str]:

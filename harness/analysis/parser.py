@@ -27,11 +27,10 @@ from typing import TYPE_CHECKING
 
 from harness.analysis.corrupt import corrupted_reason
 from harness.analysis.describe import describe
-from harness.analysis.frames import main_frames
+from harness.analysis.frames import main_frames, main_trace
 from harness.analysis.lines import CONSOLE, Line, is_cpu_context, printable
 from harness.analysis.oops import Oops
 from harness.analysis.report import Report, title_frame
-from harness.analysis.stack import is_stack_start
 from harness.analysis.table import OOPSES
 from harness.analysis.table.params import INFO_MESSAGES_WITH_STACK, REPORT_START_IGNORES
 from harness.analysis.gore import go_re
@@ -170,15 +169,17 @@ def parse(window: "Window", oops: Oops) -> Found:
     # Shown: the lines before the next report; a report whose stack is
     # printed by the next one (a WARN() after "BUG: Dentry still in use")
     # shows it too, as it is part of the report in syzkaller's sense.
-    if not any(is_stack_start(ln.text) for ln in own):
+    frames, has_trace = main_trace([ln.text for ln in own])
+    if not has_trace and len(whole) > len(own):
         own = whole
+        frames = main_frames([ln.text for ln in own])
     shown = _extent(own)
     rep = Report(
         title=title,
         type=report_type(title),
         corrupted=bool(reason),
         guilty_frame=title_frame(title),
-        frames=main_frames([ln.text for ln in own]),
+        frames=frames,
         start_line=head.no,
         end_line=shown[-1].no,
         text=printable("\n".join(ln.text for ln in shown)),

@@ -66,6 +66,17 @@ def _candidate_starts(region: bytes, tokens: tuple[bytes, ...] = TOKENS) -> list
     return sorted(starts)
 
 
+def _line_indexes(chunk: bytes, starts: list[int]) -> set[int]:
+    """Line numbers (from 0) of the given line-start offsets in chunk."""
+    out = set()
+    counted = line = 0
+    for st in sorted(starts):
+        line += chunk.count(b"\n", counted, st)
+        counted = st
+        out.add(line)
+    return out
+
+
 class _Log:
     """The unread part of the stream, and the decoded lines a window may still need."""
 
@@ -142,8 +153,8 @@ class _Log:
             starts += _candidate_starts(chunk, INFO_TOKENS)
         else:
             starts = _candidate_starts(chunk, HOT_TOKENS)
-        hot = {chunk.count(b"\n", 0, st) for st in starts}
-        special = {chunk.count(b"\n", 0, st) for st in _candidate_starts(chunk, SPECIAL_TOKENS)}
+        hot = _line_indexes(chunk, starts)
+        special = _line_indexes(chunk, _candidate_starts(chunk, SPECIAL_TOKENS))
         no = self.cache_no + len(self.cache)
         self.cache.extend(make_line(no + k, raw, k in hot, k in special) for k, raw in enumerate(raws))
         self.cache_end = self.base + end

@@ -1,4 +1,4 @@
-"""Title clean-up and the report type a title implies.
+"""Title clean-up, and the report type a title implies (table/types.py).
 
 ``sanitize`` follows syzkaller's dynamicTitleReplacement and sanitizeTitle
 (pkg/report/report.go at commit 1e72964b0111319984575e60f266d1fa0a98abb5):
@@ -66,86 +66,8 @@ def _sanitize(title: str) -> str:
     return out.decode("ascii").strip()
 
 
-# Title prefix -> report type (syzkaller's crash types), first match wins.
-_TYPES = (
-    ("KASAN: use-after-free Read", "KASAN-USE-AFTER-FREE-READ"),
-    ("KASAN: slab-use-after-free Read", "KASAN-USE-AFTER-FREE-READ"),
-    ("KASAN: use-after-free Write", "KASAN-USE-AFTER-FREE-WRITE"),
-    ("KASAN: slab-use-after-free Write", "KASAN-USE-AFTER-FREE-WRITE"),
-    ("KASAN: null-ptr-deref Read", "KASAN-NULL-POINTER-DEREFERENCE-READ"),
-    ("KASAN: null-ptr-deref Write", "KASAN-NULL-POINTER-DEREFERENCE-WRITE"),
-    ("KASAN: invalid-free", "KASAN-INVALID-FREE"),
-    ("KASAN: double-free", "KASAN-INVALID-FREE"),
-    ("KASAN: ", None),  # Read/Write decided below
-    ("KMSAN: kernel-infoleak", "KMSAN-INFO-LEAK"),
-    ("KMSAN: kernel-usb-infoleak", "KMSAN-INFO-LEAK"),
-    ("KMSAN: uninit-value", "KMSAN-UNINIT-VALUE"),
-    ("KMSAN: use-after-free", "KMSAN-USE-AFTER-FREE"),
-    ("KCSAN: data-race", "KCSAN-DATARACE"),
-    ("KCSAN: assert", "KCSAN-ASSERT"),
-    ("KFENCE: use-after-free read", "KFENCE-USE-AFTER-FREE-READ"),
-    ("KFENCE: use-after-free write", "KFENCE-USE-AFTER-FREE-WRITE"),
-    ("KFENCE: invalid free", "KFENCE-INVALID-FREE"),
-    ("KFENCE: memory corruption", "KFENCE-MEMORY-CORRUPTION"),
-    ("KFENCE: invalid read", "KFENCE-READ"),
-    ("KFENCE: out-of-bounds read", "KFENCE-READ"),
-    ("KFENCE: invalid write", "KFENCE-WRITE"),
-    ("KFENCE: out-of-bounds write", "KFENCE-WRITE"),
-    ("BUG: unable to handle kernel NULL pointer dereference", "NULL-POINTER-DEREFERENCE"),
-    ("BUG: unable to handle kernel paging request", "MEMORY_SAFETY_BUG"),
-    ("BUG: corrupted list", "MEMORY_SAFETY_BUG"),
-    ("BUG: unable to handle kernel", "MEMORY_SAFETY_BUG"),
-    ("UBSAN: array-index-out-of-bounds", "MEMORY_SAFETY_UBSAN"),
-    ("UBSAN: ", "UBSAN"),
-    ("BUG: soft lockup", "HANG"),
-    ("INFO: rcu detected stall", "HANG"),
-    ("INFO: task hung", "HANG"),
-    ("INFO: task can't die", "HANG"),
-    ("BUG: workqueue lockup", "HANG"),
-    ("BUG: scheduling while atomic", "ATOMIC_SLEEP"),
-    ("BUG: sleeping function called from invalid context", "ATOMIC_SLEEP"),
-    ("BUG: spinlock", "LOCKDEP"),
-    ("BUG: rwlock", "LOCKDEP"),
-    ("BUG: bad unlock balance", "LOCKDEP"),
-    ("BUG: held lock freed", "LOCKDEP"),
-    ("BUG: still has locks held", "LOCKDEP"),
-    ("BUG: using ", "LOCKDEP"),
-    ("WARNING: bad unlock balance", "LOCKDEP"),
-    ("WARNING: held lock freed", "LOCKDEP"),
-    ("WARNING: locking bug", "LOCKDEP"),
-    ("WARNING: still has locks held", "LOCKDEP"),
-    ("WARNING: nested lock was not taken", "LOCKDEP"),
-    ("WARNING: lock held", "LOCKDEP"),
-    ("WARNING: suspicious RCU usage in", "LOCKDEP"),
-    ("possible deadlock", "LOCKDEP"),
-    ("inconsistent lock state", "LOCKDEP"),
-    ("BUG: bad usercopy", "BUG"),
-    ("kernel BUG", "BUG"),
-    ("WARNING: refcount bug", "REFCOUNT_WARNING"),
-    ("WARNING", "WARNING"),
-    ("memory leak", "LEAK"),
-    ("SYZFAIL", "SYZ_FAILURE"),
-    ("SYZFATAL", "SYZ_FAILURE"),
-    ("lost connection to test machine", "LOST_CONNECTION"),
-    ("no output from test machine", "NO_OUTPUT"),
-    ("unexpected kernel reboot", "UNEXPECTED_REBOOT"),
-    ("general protection fault", "DoS"),
-    ("kernel panic", "DoS"),
-    ("PANIC", "DoS"),
-    ("divide error", "DoS"),
-    ("Internal error", "DoS"),
-    ("Unhandled fault", "DoS"),
-    ("Alignment trap", "DoS"),
-    ("trusty", "DoS"),
-    ("VFS:", "DoS"),
-    ("BUG: Object already free", "DoS"),
-)
-
-
 def report_type(title: str) -> str:
-    for prefix, kind in _TYPES:
-        if title.startswith(prefix):
-            if kind is None:  # KASAN: by access direction
-                return "KASAN-WRITE" if " Write" in title else "KASAN-READ"
-            return kind
-    return "BUG" if title.startswith("BUG:") else ""
+    """syzkaller's type for a title (see table/types.py)."""
+    from harness.analysis.table.types import title_type
+
+    return title_type(title)

@@ -164,3 +164,18 @@ def test_title_replacements(report_go):
     go = read(report_go, "var dynamicTitleReplacement = ")
     ours = [(p, r.replace("\\1", "${1}").replace("\\3", "${3}")) for p, r in DYNAMIC]
     assert ours == [(_go_value(p, ""), r) for p, r in go]
+
+
+def test_title_types():
+    from analysis_goref import _Reader, tokens
+
+    from harness.analysis.table import types
+
+    text = (REFERENCE / "crash" / "title_to_type.go").read_text()
+    start = text.index("}{", text.index("var titleToType")) + 1
+    go = _Reader(tokens(text[start:])).composite()
+    assert [(name, list(prefixes)) for name, prefixes in types.TITLE_TO_TYPE] == [
+        (e["crashType"].name, e["includePrefixes"]) for e in go
+    ]
+    consts = dict(re.findall(r"(\w+)\s*=\s*Type\(\"([^\"]*)\"\)", (REFERENCE / "crash" / "types.go").read_text()))
+    assert types.TYPES == consts

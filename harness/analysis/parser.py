@@ -56,7 +56,7 @@ CONSOLE_HANGUP = "serialport: VM disconnected."
 # to the report when judging corruption, and to a caller-tagged report's
 # title, which runs on through its context's lines (to the window's end).
 TAIL_LINES = 40
-TAGGED_TAIL_LINES = 300
+TAGGED_TAIL_LINES = 600
 
 
 

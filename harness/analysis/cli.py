@@ -111,7 +111,7 @@ def _render(r, aside: str) -> list[str]:
     from harness.analysis.frames import own_frames
     from harness.analysis.stack import strip_frame
 
-    flags = [r.type or "?"]
+    flags = [r.type or "UNKNOWN"]  # syzkaller's name for an untyped report
     if r.corrupted:
         flags.append(f"corrupted: {r.corrupted_reason}")
     if r.suppressed:

@@ -171,7 +171,9 @@ def parse(window: "Window", oops: Oops) -> Found:
     # shows it too, as it is part of the report in syzkaller's sense.
     frames, has_trace = main_trace([ln.text for ln in own])
     if not has_trace and len(whole) > len(own):
-        own = whole
+        # Borrow through the next report's end-of-trace marker, not beyond.
+        end = next((j for j in range(len(own), len(whole)) if _END_MARKERS.match(whole[j].text)), None)
+        own = whole[: end + 1] if end is not None else whole[: len(own) + _GAP]
         frames = main_frames([ln.text for ln in own])
     shown = _extent(own)
     rep = Report(

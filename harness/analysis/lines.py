@@ -14,11 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.analysis.gore import go_re
-from harness.analysis.table.params import CONSOLE_OUTPUT, CPU_CONTEXT, QUESTIONABLE_FRAME, TASK_CONTEXT
+from harness.analysis.table.params import CONSOLE_OUTPUT, CPU_CONTEXT, QUESTIONABLE_FRAME
 
 CONSOLE = "console"
 _CONSOLE_RE = go_re(CONSOLE_OUTPUT)
-_TASK_RE = go_re(TASK_CONTEXT)
 _CPU_RE = go_re(CPU_CONTEXT)
 _QUESTIONABLE_RE = go_re(QUESTIONABLE_FRAME)
 
@@ -53,10 +52,6 @@ def context_of(raw: str) -> str:
     if m is None:
         return ""
     return m.group(1) or CONSOLE
-
-
-def is_task_context(context: str) -> bool:
-    return bool(_TASK_RE.search(context))
 
 
 def is_cpu_context(context: str) -> bool:

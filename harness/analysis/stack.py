@@ -36,7 +36,6 @@ def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
 
 STACK_START_RES = _compiled(STACK_START)
 FRAME_RES_C = _compiled(FRAME_RES)
-CORRUPTED_LINES_C = _compiled(CORRUPTED_LINES)
 # One search instead of one per pattern, where only "does any match" matters.
 STACK_START_ANY = go_re("|".join(f"(?:{p})" for p in STACK_START))
 CORRUPTED_ANY = go_re("|".join(f"(?:{p})" for p in CORRUPTED_LINES))

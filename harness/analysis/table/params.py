@@ -341,6 +341,8 @@ CONSOLE_OUTPUT = (
     r"^(?:\*\* [0-9]+ printk messages dropped \*\* )?"
     r"(?:.* login: )?(?:\<[0-9]+\>)?\[ *[0-9]+\.[0-9]+\](\[ *(?:C|T)[0-9]+\])? "
 )
+# syzkaller keeps more lines before a task's report than a CPU's; reports
+# here start at their header, so only the CPU pattern is used.
 TASK_CONTEXT = r"\[ *T[0-9]+\]"
 CPU_CONTEXT = r"\[ *C[0-9]+\]"
 # An unreliable frame ("? foo+0x1/0x2") the unwinder could not vouch for.

@@ -19,9 +19,9 @@ from analysis_goref import shared
 
 CORPUS = shared("corpus", "syzkaller-reports")
 
-CRASH_BAR = 0.99
+CRASH_BAR = 0.995
 TITLE_BAR = 0.99
-CORRUPTED_BAR = 0.95
+CORRUPTED_BAR = 0.97
 
 
 @dataclass

@@ -139,6 +139,10 @@ def _extract_impl(lines: list[str], skip: re.Pattern[str], parts: tuple[Part, ..
         if part is PARSE_STACK:
             traces += 1
             nxt = go_re(parts[idx + 1]) if idx + 1 < len(parts) and parts[idx + 1] is not PARSE_STACK else None
+            # The last trace with no extractor: once it has a frame, later
+            # frames cannot change the result, only a fault-injection line
+            # or the trace's end still matter.
+            settled = nxt is None and idx + 1 == len(parts) and stack.extractor is None
             while pos < len(lines):
                 line = lines[pos]
                 pos += 1
@@ -147,6 +151,8 @@ def _extract_impl(lines: list[str], skip: re.Pattern[str], parts: tuple[Part, ..
                     break
                 if is_stack_start(line):
                     break
+                if settled and raw:
+                    continue
                 if nxt is not None:
                     m = nxt.search(line)
                     if m:

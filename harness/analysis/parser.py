@@ -34,6 +34,7 @@ from harness.analysis.report import Report, title_frame
 from harness.analysis.table import OOPSES
 from harness.analysis.table.params import INFO_MESSAGES_WITH_STACK, REPORT_START_IGNORES
 from harness.analysis.gore import go_re
+from harness.analysis.limits import WINDOW_LINES
 from harness.analysis.titles import report_type, sanitize
 
 if TYPE_CHECKING:
@@ -115,22 +116,21 @@ def parse(window: "Window", oops: Oops) -> Found:
     text_lines = 0
     skip_text = cpu_traceback = False
     report: list[str] = []
-    own: list[Line] = []  # before the next report
-    whole: list[Line] = []  # all of the context's lines read
-    report_end = 0
+    whole: list[Line] = []  # the context's lines read; "own" are those before the next report
     hangup = False
     min_lines = _min_lines(head.raw)
     tail = TAGGED_TAIL_LINES if tagged else TAIL_LINES
     i = 0
-    while True:
-        if (base + i >= len(lines) and not more(i)) or (second is not None and i - second > tail):
-            break
+    # Up to the next report's first line, line by line.
+    while second is None and (base + i < len(lines) or more(i)):
         ln = lines[base + i]
-        raw = ln.raw
-        if ln.hot and i and second is None:
+        if ln.special and CONSOLE_HANGUP in ln.raw:
+            hangup = True  # anywhere in the output, as syzkaller checks it
+        if ln.hot and i:
             nxt = line_at(i + 1)
-            if _second_report(raw, nxt is not None and REPLAY in nxt.raw):
+            if _second_report(ln.raw, nxt is not None and REPLAY in nxt.raw):
                 second = i
+                break
         i += 1
         if i > 1 and (ln.context != context or ln.questionable):
             if ln.questionable or not (cpu_traceback and is_cpu_context(ln.context)):
@@ -138,7 +138,7 @@ def parse(window: "Window", oops: Oops) -> Found:
         text_lines += 1
         skip_line = skip_text
         if ln.special:
-            hangup = hangup or CONSOLE_HANGUP in raw
+            raw = ln.raw
             if "Disabling lock debugging due to kernel taint" in raw:
                 skip_line = True
             elif "Sending NMI from CPU" in raw:
@@ -151,10 +151,39 @@ def parse(window: "Window", oops: Oops) -> Found:
             continue
         report.append(ln.text)
         whole.append(ln)
-        if second is None:
-            own.append(ln)
-            report_end = len(report)
-        elif tagged:
+    own = list(whole)
+    report_end = len(report)
+    if second is not None:
+        # The tail: only the context's own lines count, so take them in bulk.
+        more(second + tail)
+        chunk = lines[base + second : base + min(second + tail + 1, WINDOW_LINES)]
+        i = second + len(chunk)
+        hangup = hangup or any(CONSOLE_HANGUP in ln.raw for ln in chunk if ln.special)
+        if cpu_traceback:
+            mine = [ln for ln in chunk if ln.context == context or is_cpu_context(ln.context)]
+        else:
+            mine = [ln for ln in chunk if ln.context == context]
+        for ln in mine:
+            if ln.questionable:
+                continue
+            text_lines += 1
+            skip_line = skip_text
+            if ln.special:
+                raw = ln.raw
+                if "Disabling lock debugging due to kernel taint" in raw:
+                    skip_line = True
+                elif "Sending NMI from CPU" in raw:
+                    cpu_traceback = True
+                elif (
+                    "Kernel panic - not syncing" in raw
+                    or "WARNING: possible circular locking dependency detected" in raw
+                ) and text_lines > min_lines:
+                    skip_text = skip_line = True
+            if skip_line:
+                continue
+            report.append(ln.text)
+            whole.append(ln)
+        if tagged:
             report_end = len(report)
     title_text = "\n".join(report[:report_end]) + "\n"
     desc = describe(title_text, oops)

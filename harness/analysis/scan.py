@@ -21,6 +21,7 @@ import bisect
 import io
 from typing import BinaryIO, Iterator
 
+from harness.analysis.limits import WINDOW_BYTES, WINDOW_LINES
 from harness.analysis.lines import Line, decode, make_line
 from harness.analysis.parser import REPLAY, SPECIAL, header_oops, parse, start_ignored
 from harness.analysis.table.params import INFO_MESSAGES_WITH_STACK
@@ -30,8 +31,6 @@ from harness.analysis.table import OOPSES
 BLOCK = 8 << 20
 # A line longer than this is cut: no kernel line is, binary garbage may be.
 MAX_LINE = 1 << 20
-WINDOW_LINES = 1000
-WINDOW_BYTES = 256 << 10
 _BATCH = 8 << 10  # bytes of lines decoded at a time
 
 

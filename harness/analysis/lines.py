@@ -18,6 +18,10 @@ from harness.analysis.table.params import CONSOLE_OUTPUT, CPU_CONTEXT, QUESTIONA
 
 CONSOLE = "console"
 _CONSOLE_RE = go_re(CONSOLE_OUTPUT)
+# The same for the common line: its two leading optional groups need "** "
+# and " login: ", and without them they can only match empty. Leaving them
+# out spares the ".* login: " group a scan of the whole line.
+_PLAIN_CONSOLE_RE = go_re(r"^(?:\<[0-9]+\>)?\[ *[0-9]+\.[0-9]+\](\[ *(?:C|T)[0-9]+\])? ")
 _CPU_RE = go_re(CPU_CONTEXT)
 _QUESTIONABLE_RE = go_re(QUESTIONABLE_FRAME)
 
@@ -48,7 +52,7 @@ def printable(text: str) -> str:
 def context_of(raw: str) -> str:
     if "[" not in raw:
         return ""  # the common case of a prefix-less line, without a regex
-    m = _CONSOLE_RE.match(raw)
+    m = (_CONSOLE_RE if " login: " in raw or raw.startswith("** ") else _PLAIN_CONSOLE_RE).match(raw)
     if m is None:
         return ""
     return m.group(1) or CONSOLE
@@ -77,7 +81,7 @@ def make_line(no: int, raw: str, hot: bool = False, special: bool = True) -> Lin
         raw = raw[:-1]
     if "[" not in raw:
         return Line(no, raw, raw, "", False, hot, special)
-    m = _CONSOLE_RE.match(raw)
+    m = (_CONSOLE_RE if " login: " in raw or raw.startswith("** ") else _PLAIN_CONSOLE_RE).match(raw)
     if m is None:
         return Line(no, raw, raw, "", False, hot, special)
     context = m.group(1) or CONSOLE

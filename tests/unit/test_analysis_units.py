@@ -93,3 +93,19 @@ def test_every_format_fills_its_placeholders():
             for fmt in (f.fmt, *f.alt):
                 used = [int(n) for n in re.findall(r"%\[(\d+)\]", fmt)]
                 assert max(used, default=0) <= groups + 1, (oops.header, fmt)
+
+
+def test_console_prefix_shortcut_agrees_with_the_full_pattern():
+    from harness.analysis.lines import _CONSOLE_RE, context_of
+
+    for raw in [
+        "[   1.000000] plain",
+        "[   1.000000][  T12] tagged",
+        "<6>[   1.000000][    C1] leveled",
+        "syzkaller login: [   1.000000][  T12] after a prompt",
+        "** 3 printk messages dropped ** [   1.000000] after a drop",
+        "no prefix [   1.000000] inside",
+        "[x] not a timestamp",
+    ]:
+        m = _CONSOLE_RE.match(raw)
+        assert context_of(raw) == ((m.group(1) or "console") if m else ""), raw

@@ -53,11 +53,12 @@ _HEADERS = re.compile("|".join(re.escape(o.header) for o in OOPSES))
 _START_IGNORES = tuple(go_re(p) for p in REPORT_START_IGNORES)
 # syzkaller's gceConsoleHangup: the console connection dropped, the report is cut.
 CONSOLE_HANGUP = "serialport: VM disconnected."
-# Lines of the window read past the next report's header: they still belong
-# to the report when judging corruption, and to a caller-tagged report's
-# title, which runs on through its context's lines (to the window's end).
-TAIL_LINES = 40
-TAGGED_TAIL_LINES = 600
+# Lines of the window read past the next report's first line. They still
+# belong to the report: its corruption is judged on them. A caller-tagged
+# report's title also reads on through its context there, to the window's
+# end (syzkaller reads to the end of the output).
+TAIL_LINES = 100
+TAGGED_TAIL_LINES = WINDOW_LINES
 
 
 

@@ -93,7 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name, p in sub.choices.items():
         p.formatter_class = HelpFormatter
         example = f"example:\n  {EXAMPLES[name]}\n\n" if name in EXAMPLES else ""
-        p.epilog = f"{example}{ENVIRONMENT}"
+        # A subcommand's own epilog (analyze's exit codes) stays first.
+        p.epilog = (f"{p.epilog}\n\n" if p.epilog else "") + f"{example}{ENVIRONMENT}"
     return parser
 
 

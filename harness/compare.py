@@ -145,7 +145,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="what changed between two results directories: new, still failing, fixed, flaky",
         description="Compare two runs' results per scenario and signature (Fisher's exact test, as verify). "
         "Exit 0: no significant new signature; 1: a new signature at p < alpha; 2: bad input.",
-        epilog="example: harness compare results/20261126-020000-1234 results/latest",
     )
     p.add_argument("old", help="the earlier results directory (e.g. last night's results/<run id>)")
     p.add_argument("new", help="the later results directory")

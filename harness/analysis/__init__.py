@@ -11,6 +11,9 @@ Public API (other layers call only these):
 - ``Report``: title, type, corrupted, guilty_frame, frames, start_line,
   end_line, text, alt_titles, corrupted_reason, suppressed, symbolized,
   start_offset (byte offset of the first line).
+- ``iter_file(path, suppressions=None, *, include_suppressed=False)`` the
+  reports of a log one at a time (``-`` is standard input; gzip, xz, bzip2
+  and zstd are read transparently); empty or binary logs are a UserError.
 - ``load_suppressions(path) -> list[re.Pattern]`` a YAML list of regexes.
 - ``guest_death_report(console_tail, reason) -> Report`` and
   ``guest_death_title(console_tail, reason) -> str``: what to call a guest that
@@ -27,9 +30,9 @@ suppressed when one matches its title or its text.
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
+from harness.analysis.inputs import open_log
 from harness.analysis.guest import (
     LOST_CONNECTION,
     NO_OUTPUT,
@@ -51,6 +54,7 @@ __all__ = [
     "SymFrame",
     "analyze",
     "analyze_file",
+    "iter_file",
     "guest_death_report",
     "guest_death_title",
     "load_suppressions",
@@ -58,16 +62,15 @@ __all__ = [
 ]
 
 
+def _suppressed(r: Report, patterns: list) -> bool:
+    if patterns and any(p.search(r.title) or p.search(r.text) for p in patterns):
+        r.suppressed = True
+    return r.suppressed
+
+
 def _finish(reports: Iterable[Report], suppressions: Suppressions | None, include_suppressed: bool) -> list[Report]:
     patterns = compile_suppressions(suppressions)
-    out = []
-    for r in reports:
-        if patterns and any(p.search(r.title) or p.search(r.text) for p in patterns):
-            r.suppressed = True
-            if not include_suppressed:
-                continue
-        out.append(r)
-    return out
+    return [r for r in reports if not _suppressed(r, patterns) or include_suppressed]
 
 
 def analyze(
@@ -79,6 +82,28 @@ def analyze(
     return _finish(scan_bytes(bytes(data)), suppressions, include_suppressed)
 
 
+def iter_file(
+    path: str | os.PathLike,
+    suppressions: Suppressions | None = None,
+    *,
+    include_suppressed: bool = False,
+) -> Iterator[Report]:
+    """Every kernel report in a console log, one at a time, in bounded memory.
+
+    ``path`` may be ``-`` (standard input) and may be gzip, xz, bzip2 or zstd
+    compressed. An unreadable, empty or binary log is a UserError.
+    """
+    patterns = compile_suppressions(suppressions)
+    with open_log(path) as stream:
+        try:
+            for r in scan(stream):
+                if _suppressed(r, patterns) and not include_suppressed:
+                    continue
+                yield r
+        except OSError as e:
+            raise UserError(f"cannot read console log {os.fspath(path)}: {e.strerror or e}") from e
+
+
 def analyze_file(
     path: str | os.PathLike,
     suppressions: Suppressions | None = None,
@@ -86,26 +111,8 @@ def analyze_file(
     *,
     include_suppressed: bool = False,
 ) -> list[Report]:
-    """Every kernel report in a console log file, streamed in bounded memory."""
-    p = Path(path)
-    try:
-        stream = open(p, "rb")
-        side = open(p, "rb")
-    except OSError as e:
-        raise UserError(f"cannot read console log {p}: {e.strerror or e}") from e
-    with stream, side:
-
-        def read(offset: int, size: int) -> bytes:
-            side.seek(offset)
-            return side.read(size)
-
-        try:
-            reports = _finish(scan(stream, read), suppressions, include_suppressed)
-        except IsADirectoryError as e:
-            raise UserError(f"cannot read console log {p}: is a directory") from e
-        except OSError as e:
-            raise UserError(f"cannot read console log {p}: {e.strerror or e}") from e
+    """Every kernel report in a console log file (see iter_file), as a list."""
+    reports = list(iter_file(path, suppressions, include_suppressed=include_suppressed))
     if vmlinux is not None:
         symbolize(reports, vmlinux)
     return reports
-

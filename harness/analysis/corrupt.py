@@ -1,63 +1,49 @@
 """Is a report complete enough to trust its title?
 
-A report is corrupted when its header was lost (the format says so), when
-another CPU's output got spliced into its first line, or when it should carry
-a stack trace and does not: a keyword like "Call Trace:" with no frame after
-it means the console dropped or interleaved lines.
+A port of syzkaller's isCorrupted (pkg/report/linux.go at commit
+1e72964b0111319984575e60f266d1fa0a98abb5), judged on the whole report
+text, not only the part the title was taken from: a title that merged a
+timestamp is corrupted; a format that expects a stack trace needs one, and
+every stack-start keyword in the report needs a frame within the next 15
+lines (riscv's register dump excepted, which opens a trace with no heading).
 """
 
 from __future__ import annotations
 
-import re
-
-from harness.analysis.frames import STACK_KEYWORDS, match_frame
+from harness.analysis.gore import go_re
 from harness.analysis.oops import Format
+from harness.analysis.stack import FRAME_RES_C, STACK_START_RES, is_stack_start
+from harness.analysis.table.params import CORRUPTED_TITLES, RISCV_STACK_START
 
-# A timestamp inside the title: two console lines were glued together.
-_TITLE_CORRUPTED = (re.compile(r"\[ *[0-9]+\.[0-9]+\]"),)
-_GARBLED = re.compile("[\x00-\x08\x0b-\x1f\x7f\ufffd]")
-_TRACE_WORDS = ("Call Trace", "Call trace", "backtrace", "Backtrace", "Allocated:", "Freed:")
-# Lines that may sit between a trace keyword and its first frame.
+_RISCV = go_re(RISCV_STACK_START)
 _LOOKAHEAD = 15
 
 
-def corrupted_reason(title: str, text: str, fmt: Format | None) -> str:
+def corrupted_reason(title: str, report: str, fmt: Format | None) -> str:
     """Why the report is corrupted, or "" when it is not."""
-    if _GARBLED.search(title):
-        return "the report's first line is garbled (undecodable or control bytes)"
-    if fmt is None:
-        # An unknown variant of a known header: nothing tells what it should contain.
+    if any(go_re(p).search(title) for p in CORRUPTED_TITLES):
+        return "title matches corrupted regexp"
+    if fmt is None or fmt.no_stack_trace:
         return ""
-    if fmt.corrupted:
-        return "the report's first line was lost"
-    first = text.split("\n", 1)[0]
-    for pattern in _TITLE_CORRUPTED:
-        if pattern.search(title) or pattern.search(first):
-            return "another console line is spliced into the report's first line"
-    if fmt.needs is not None and not fmt.needs.search(text):
-        return "the report is cut short"
-    if fmt.no_stack_trace:
-        return ""
-    if not any(w in text for w in _TRACE_WORDS):
-        return "no stack trace in the report"
     has_trace = False
-    for key in STACK_KEYWORDS:
-        m = key.search(text)
+    for key in STACK_START_RES:
+        m = key.search(report)
         if m is None:
             continue
-        after = text[m.end() :].split("\n")[1 : 1 + _LOOKAHEAD]
-        if not after or not after[0].strip() and len(after) == 1:
-            return "a stack trace keyword ends the report"
-        found = False
-        for ln in after:
-            if any(k.search(ln) for k in STACK_KEYWORDS):
+        # From the keyword on (its line's rest first); the text ends in "\n".
+        frames = report[m.start() :].split("\n")
+        if len(frames) < 4:
+            return "call trace is missed"
+        corrupted = True
+        for ln in frames[1 : 1 + _LOOKAHEAD]:
+            if is_stack_start(ln):
                 break
-            if "(stack is not available)" in ln or match_frame(ln):
-                found = True
+            if "(stack is not available)" in ln or any(r.search(ln) for r in FRAME_RES_C):
+                has_trace = True
+                corrupted = False
                 break
-        if not found:
-            return "no frames after a stack trace keyword"
-        has_trace = True
+        if key is not _RISCV and corrupted:
+            return "no frames in a stack trace"
     if not has_trace:
-        return "no stack trace in the report"
+        return "no stack trace in report"
     return ""

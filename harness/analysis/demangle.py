@@ -1,8 +1,12 @@
-"""Rust v0 symbol demangling, enough for kernel stack frames.
+"""Symbol demangling for stack frames, without parameters (as syzkaller's
+demangle.Filter(name, NoParams)).
 
-``_RNvMs3_NtCs1a2b_11rust_binder7processNtB5_7Process10update_ref`` reads
-``<rust_binder::process::Process>::update_ref``. Anything that does not
-parse is returned unchanged: a frame name is never lost to demangling.
+Rust v0: ``_RNvMs3_NtCs1a2b_11rust_binder7processNtB5_7Process10update_ref``
+reads ``<rust_binder::process::Process>::update_ref``. C++ (Itanium):
+``_ZN4base6detail7doThingEv`` reads ``base::detail::doThing``: the name's
+scopes, constructors and destructors; the parameter list is dropped.
+Anything that does not parse (templates, substitutions, operators) is
+returned unchanged: a frame name is never lost to demangling.
 """
 
 from __future__ import annotations
@@ -172,8 +176,61 @@ class _Parser:
         raise _Bad
 
 
+def _source_name(s: str, i: int) -> tuple[str, int]:
+    j = i
+    while j < len(s) and s[j].isdigit():
+        j += 1
+    if j == i:
+        raise _Bad
+    n = int(s[i:j])
+    if j + n > len(s):
+        raise _Bad
+    return s[j : j + n], j + n
+
+
+def demangle_cxx(name: str) -> str:
+    """An Itanium C++ function name without its parameters; unchanged when not understood."""
+    s = name
+    try:
+        i = 2
+        parts: list[str] = []
+        if s.startswith("N", i):
+            i += 1
+            while i < len(s) and s[i] in "rVKRO":  # cv- and ref-qualifiers of a method
+                i += 1
+            if s.startswith("St", i):
+                parts.append("std")
+                i += 2
+            while i < len(s) and s[i] != "E":
+                if s[i] in "CD" and parts and i + 1 < len(s) and s[i + 1].isdigit():
+                    ctor = s[i] == "C"
+                    parts.append(("" if ctor else "~") + parts[-1])
+                    i += 2
+                    continue
+                part, i = _source_name(s, i)
+                parts.append(part)
+            if i >= len(s) or not parts:
+                raise _Bad
+            i += 1
+        else:
+            if s.startswith("St", i):
+                parts.append("std")
+                i += 2
+            part, i = _source_name(s, i)
+            parts.append(part)
+        # What follows is the parameter list (or nothing): dropped. A template
+        # argument list or anything else we cannot read leaves the name alone.
+        if i < len(s) and s[i] in "IS":
+            raise _Bad
+        return "::".join(parts)
+    except (_Bad, ValueError):
+        return name
+
+
 def demangle(name: str) -> str:
-    """Rust v0 symbols to their path; any other name unchanged."""
+    """Rust v0 and C++ symbols to their path; any other name unchanged."""
+    if name.startswith("_Z") and len(name) > 3:
+        return demangle_cxx(name)
     if not name.startswith("_R") or len(name) < 4:
         return name
     p = _Parser(name[2:])

@@ -1,29 +1,29 @@
-"""Console lines: decoding, and the prefixes the kernel puts before the text.
+"""Console lines: who printed them, and their text without the kernel's prefix.
 
-A console line may carry a syslog level (``<6>``), a timestamp
-(``[   12.345678]``) and a caller tag (``[  T123]`` for a task, ``[    C1]``
-for a CPU in interrupt context), in that order, each optional. The caller tag
-is what lets us untangle reports printed at the same time by several CPUs:
-a report is read only from the lines of the context that printed its header.
+Follows syzkaller's extractContext and stripLinePrefix (pkg/report/linux.go
+at commit 1e72964b0111319984575e60f266d1fa0a98abb5). A kernel line may carry
+a timestamp (``[   12.345678]``) and then a caller tag (``[  T123]`` for a
+task, ``[    C1]`` for a CPU in interrupt context). The context is the
+caller tag as printed; ``CONSOLE`` for a timestamp without one; "" for a line
+with no timestamp at all. A report is read from its own context's lines, so
+one interleaved with other CPUs' output reads as if printed alone.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-# One space after the prefix belongs to the prefix; call-trace lines keep the
-# rest of their indentation, which frame regexes tolerate.
-_PREFIX = re.compile(
-    r"^(?:\*\* \d+ printk messages dropped \*\*\s*)?"
-    r"(?:<\d+>)?"
-    # A login prompt may swallow the line break before a kernel line.
-    r"(?:(?:.*? login: )?(\[ *\d+\.\d+\]))?"
-    r"(?:\[ *([CT]\d+)\])?"
-    r" ?"
-)
-# Frames the unwinder is not sure about: " ? foo+0x1/0x2", " [<ffff>] ? foo+0x1/0x2".
-_QUESTIONABLE = re.compile(r"^\s*(?:\[<?[0-9a-f]+>?\]\s*)?\? ")
+from harness.analysis.gore import go_re
+from harness.analysis.table.params import CONSOLE_OUTPUT, CPU_CONTEXT, QUESTIONABLE_FRAME
+
+CONSOLE = "console"
+_CONSOLE_RE = go_re(CONSOLE_OUTPUT)
+# The same for the common line: its two leading optional groups need "** "
+# and " login: ", and without them they can only match empty. Leaving them
+# out spares the ".* login: " group a scan of the whole line.
+_PLAIN_CONSOLE_RE = go_re(r"^(?:\<[0-9]+\>)?\[ *[0-9]+\.[0-9]+\](\[ *(?:C|T)[0-9]+\])? ")
+_CPU_RE = go_re(CPU_CONTEXT)
+_QUESTIONABLE_RE = go_re(QUESTIONABLE_FRAME)
 
 
 @dataclass(slots=True)
@@ -33,53 +33,60 @@ class Line:
     no: int
     raw: str
     text: str
-    # Who printed the line: the caller tag ("T123", "C1"); else STAMPED for
-    # a kernel line with only a timestamp; else "" (no prefix at all, which
-    # in a timestamped log means user-space output, not the kernel's).
     context: str
-    questionable: bool
+    questionable: bool  # an unwinder's unsure frame ("? foo", "(unreliable)")
+    hot: bool = False  # holds a header or an info message: may start a report
+    special: bool = False  # holds one of parser.SPECIAL
 
 
 def decode(data: bytes) -> str:
-    """Bytes of any encoding to text that never fails: bad bytes become U+FFFD."""
-    return data.decode("utf-8", "replace")
+    """Bytes to text that never fails; undecodable bytes stay bytes (as lone surrogates)."""
+    return data.decode("utf-8", "surrogateescape")
 
 
-STAMPED = "ts"
-_PREFIX_STARTS = ("[", "<", "*")
+def printable(text: str) -> str:
+    """Text for people and JSON: undecodable bytes shown as U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def split_prefix(raw: str) -> tuple[str, str]:
-    """(text without level/timestamp/caller prefix, context)."""
-    if raw[:1] not in _PREFIX_STARTS and " login: " not in raw:
-        return raw, ""  # the common case, without a regex
-    m = _PREFIX.match(raw)
-    if m is None or m.end() == 0:
-        return raw, ""
-    return raw[m.end() :], (m.group(2) or (STAMPED if m.group(1) else ""))
+def context_of(raw: str) -> str:
+    if "[" not in raw:
+        return ""  # the common case of a prefix-less line, without a regex
+    m = (_CONSOLE_RE if " login: " in raw or raw.startswith("** ") else _PLAIN_CONSOLE_RE).match(raw)
+    if m is None:
+        return ""
+    return m.group(1) or CONSOLE
 
 
-# A kernel prefix glued after other output: "executing program 1:[  55.1][ T12] BUG: ...".
-_GLUED = re.compile(r"\[ *\d+\.\d+\](?:\[ *([CT]\d+)\])?")
+def is_cpu_context(context: str) -> bool:
+    return bool(_CPU_RE.search(context))
 
 
-def make_line(no: int, raw: str) -> Line:
-    raw = raw.rstrip("\r")
-    text, ctx = split_prefix(raw)
-    if not ctx and "[" in raw:
-        m = _GLUED.search(raw)
-        if m:
-            ctx = m.group(1) or STAMPED
-    # powerpc marks the frames it could not verify "(unreliable)".
-    questionable = ("? " in text[:64] and bool(_QUESTIONABLE.match(text))) or text.endswith("(unreliable)")
-    return Line(no, raw, text, ctx, questionable)
+def strip_prefix(raw: str, context: str) -> tuple[str, bool]:
+    """(text after the timestamp and caller tag, questionable)."""
+    if not context:
+        return raw, False
+    line = raw[raw.find("] ") + 2 :]
+    if "<EOI>" not in line:
+        if " ? " in line and _QUESTIONABLE_RE.search(line):
+            return line[line.find(" ? ") + 2 :], True
+        if line.endswith(" (unreliable)"):
+            return line[:-13], True
+    return line, False
 
 
-def make_lines(data: bytes, first_no: int = 1, limit: int = -1) -> list[Line]:
-    """Split a block of console bytes (LF or CRLF ends) into at most ``limit`` Lines."""
-    if data.endswith(b"\n"):
-        data = data[:-1]
-    if not data:
-        return []
-    raws = data.split(b"\n", limit)[:limit] if limit >= 0 else data.split(b"\n")
-    return [make_line(first_no + i, decode(raw)) for i, raw in enumerate(raws)]
+def make_line(no: int, raw: str, hot: bool = False, special: bool = True) -> Line:
+    # context_of and strip_prefix inlined: this runs for every line a window reads.
+    if raw.endswith("\r"):
+        raw = raw[:-1]
+    if "[" not in raw:
+        return Line(no, raw, raw, "", False, hot, special)
+    m = (_CONSOLE_RE if " login: " in raw or raw.startswith("** ") else _PLAIN_CONSOLE_RE).match(raw)
+    if m is None:
+        return Line(no, raw, raw, "", False, hot, special)
+    context = m.group(1) or CONSOLE
+    text = raw[raw.find("] ") + 2 :]
+    questionable = False
+    if " ? " in text or text.endswith(" (unreliable)"):
+        text, questionable = strip_prefix(raw, context)
+    return Line(no, raw, text, context, questionable, hot, special)

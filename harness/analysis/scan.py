@@ -1,41 +1,60 @@
-"""Streaming over a console log: find header lines fast, then parse each report's window.
+"""Streaming over a console log: find header lines fast, then parse each report.
 
-Two speeds. Most of a log is ordinary output, so the first pass looks for a
-few header substrings with ``bytes.find`` over large blocks (C speed, no
-per-line Python work) and decodes only the lines that contain one. Each real
-header then gets a bounded window of following lines, read on demand, which
-the parser turns into a Report. Memory is bounded by the block size and the
-window caps, whatever the size of the log.
+One sequential pass, so a pipe or a decompressing stream works as well as a
+file. Most of a log is ordinary output: blocks are searched for a few header
+substrings with ``bytes.find`` (C speed, no per-line Python work) and only
+the lines holding one are decoded. Each real header then gets a bounded
+window of the lines after it, read ahead on demand. Lines are decoded once
+and kept while a window may still need them, so a report-dense log does not
+decode its lines once per report. Memory is bounded by the block size and
+the window caps, whatever the size of the log.
+
+Which headers start a report follows syzkaller's ParseAll: every header
+line, except one truncated by a printk replay, and except the headers that
+only continue a report (REPORT_START_IGNORES: panics, double faults) while
+the report before them is still being read.
 """
 
 from __future__ import annotations
 
+import bisect
 import io
-from typing import BinaryIO, Callable, Iterator
+from typing import BinaryIO, Iterator
 
+from harness.analysis.limits import WINDOW_BYTES, WINDOW_LINES
 from harness.analysis.lines import Line, decode, make_line
-from harness.analysis.parser import TOKENS as _TOKENS
-from harness.analysis.parser import ends_report, header_oops, parse_window
+from harness.analysis.parser import REPLAY, SPECIAL, header_oops, parse, start_ignored
+from harness.analysis.table.params import INFO_MESSAGES_WITH_STACK
 from harness.analysis.report import Report
+from harness.analysis.table import OOPSES
 
 BLOCK = 8 << 20
 # A line longer than this is cut: no kernel line is, binary garbage may be.
 MAX_LINE = 1 << 20
-WINDOW_LINES = 1000
-WINDOW_BYTES = 256 << 10
-_FIRST_READ = 64 << 10
-_REPLAY = "** replaying previous printk message **"
-_REPLAY_B = _REPLAY.encode()
+_BATCH = 8 << 10  # bytes of lines decoded at a time
 
 
-TOKENS = tuple(t.encode() for t in _TOKENS)
+def _tokens() -> tuple[bytes, ...]:
+    """Substrings that every header contains; fewer, shorter tokens scan faster."""
+    shared = ("BUG", "panic", "VFS: ", "SYZFA")
+    out: list[str] = []
+    for oops in OOPSES:
+        token = next((t for t in shared if t in oops.header), oops.header)
+        if token not in out:
+            out.append(token)
+    return tuple(t.encode() for t in out)
 
-Reader = Callable[[int, int], bytes]
+
+TOKENS = _tokens()
+# Lines that may end a report: headers, and messages that dump a stack.
+INFO_TOKENS = tuple(m.encode() for m in INFO_MESSAGES_WITH_STACK)
+HOT_TOKENS = TOKENS + INFO_TOKENS
+SPECIAL_TOKENS = tuple(m.encode() for m in SPECIAL)
 
 
-def _candidate_starts(region: bytes) -> list[int]:
+def _candidate_starts(region: bytes, tokens: tuple[bytes, ...] = TOKENS) -> list[int]:
     starts: set[int] = set()
-    for token in TOKENS:
+    for token in tokens:
         pos = region.find(token)
         while pos >= 0:
             starts.add(region.rfind(b"\n", 0, pos) + 1)
@@ -46,116 +65,169 @@ def _candidate_starts(region: bytes) -> list[int]:
     return sorted(starts)
 
 
-def iter_headers(stream: BinaryIO) -> Iterator[tuple[int, Line]]:
-    """(byte offset, Line) of every line that carries an oops header, in order."""
-    base = 0  # offset of buf[0] in the stream
-    line_no = 1  # line number of buf[0]
-    buf = b""
-    eof = False
-    while not eof:
-        block = stream.read(BLOCK)
-        eof = not block
-        buf += block
-        if eof:
-            cut = len(buf)
-        else:
-            cut = buf.rfind(b"\n") + 1
-            if cut == 0:
-                if len(buf) < MAX_LINE:
-                    continue
-                cut = len(buf)  # a giant line: process it in pieces
-        region = buf[:cut]
-        counted = 0
-        no = line_no
-        for start in _candidate_starts(region):
-            no += region.count(b"\n", counted, start)
-            counted = start
-            end = region.find(b"\n", start)
-            raw = region[start : end if end >= 0 else len(region)][:MAX_LINE]
-            line = make_line(no, decode(raw))
-            if header_oops(line.text) is not None:
-                yield base + start, line
-        line_no += region.count(b"\n")
-        base += cut
-        buf = buf[cut:]
-
-
-def _window(read: Reader, offset: int, head: Line) -> list[Line]:
-    """The header line and its context's lines after it, up to the context's next report.
-
-    The end is looked for with the same token scan as the first pass, and
-    lines of other caller contexts are dropped before decoding, so a report
-    interleaved with busy CPUs costs its own lines, not theirs.
-    """
-    size = _FIRST_READ
-    while True:
-        data = read(offset, size)
-        complete = len(data) < size  # the log ends inside this read
-        if not complete:
-            cut = data.rfind(b"\n") + 1
-            data = data[:cut] if cut else data
-        end = _find_end(data, head)
-        lines = _own_lines(data, head, end)
-        if end is not None or complete or size >= WINDOW_BYTES or len(lines) >= WINDOW_LINES:
-            return lines[:WINDOW_LINES]
-        size *= 4
-
-
-def _own_lines(data: bytes, head: Line, end: int | None) -> list[Line]:
-    if data.endswith(b"\n"):
-        data = data[:-1]
-    raws = data.split(b"\n") if end is None else data.split(b"\n", end + 1)[: end + 1]
-    tag = head.context.encode() + b"]" if head.context[:1] in ("T", "C") else b""
-    out = []
-    for i, raw in enumerate(raws):
-        if i and tag and tag not in raw and not (i == 1 and _REPLAY_B in raw):
-            continue  # another task's or CPU's line: cheap to drop before decoding
-        out.append(make_line(head.no + i, decode(raw[:MAX_LINE])))
+def _line_indexes(chunk: bytes, starts: list[int]) -> set[int]:
+    """Line numbers (from 0) of the given line-start offsets in chunk."""
+    out = set()
+    counted = line = 0
+    for st in sorted(starts):
+        line += chunk.count(b"\n", counted, st)
+        counted = st
+        out.add(line)
     return out
 
 
-def _find_end(data: bytes, head: Line) -> int | None:
-    """Index of the first line after the header that starts the context's next report."""
-    idx = 0
-    counted = 0
-    for start in _candidate_starts(data):
-        if start == 0:
-            continue
-        idx += data.count(b"\n", counted, start)
-        counted = start
-        if idx >= WINDOW_LINES:
-            return None
-        stop = data.find(b"\n", start)
-        line = make_line(head.no + idx, decode(data[start : stop if stop >= 0 else len(data)][:MAX_LINE]))
-        if line.context == head.context and ends_report(line.text, head.text, idx):
-            return idx
-    return None
+class _Log:
+    """The unread part of the stream, and the decoded lines a window may still need."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.data = b""
+        self.base = 0  # stream offset of data[0], always a line start
+        self.eof = False
+        self.cache: list[Line] = []  # consecutive lines
+        self.cache_no = 0  # line number of cache[0]
+        self.cache_end = 0  # stream offset after the last cached line
+        # Stream offsets of lines holding a header token, known up to hot_until
+        # (the scan's search of a region gives them for free).
+        self.hot: list[int] = []  # sorted
+        self.hot_until = 0
+
+    def read(self) -> bool:
+        if self.eof:
+            return False
+        block = self.stream.read(BLOCK)
+        if not block:
+            self.eof = True
+            return False
+        self.data += block
+        return True
+
+    def trim(self, offset: int, line_no: int) -> None:
+        """Forget the stream before ``offset`` (a line start, numbered ``line_no``)."""
+        self.data = self.data[offset - self.base :]
+        self.base = offset
+        if self.cache_end < offset:
+            self.cache = []
+        elif line_no > self.cache_no:
+            del self.cache[: line_no - self.cache_no]
+            self.cache_no = line_no
+
+    def window(self, no: int, offset: int) -> "Window":
+        """The window whose header is line ``no`` at stream ``offset``."""
+        if not (self.cache and self.cache_no <= no < self.cache_no + len(self.cache)):
+            self.cache, self.cache_no, self.cache_end = [], no, offset
+        elif no - self.cache_no > WINDOW_LINES:
+            del self.cache[: no - self.cache_no]
+            self.cache_no = no
+        return Window(self, no - self.cache_no, offset)
+
+    def _extend(self, window_start: int) -> bool:
+        """Decode the next lines (a batch: one split beats a find per line)."""
+        start = self.cache_end
+        if start - window_start > WINDOW_BYTES:
+            return False
+        rel = start - self.base
+        end = self.data.rfind(b"\n", rel, rel + _BATCH) + 1
+        # No line ends within the batch: read on to a line end (or MAX_LINE).
+        while end == 0:
+            end = self.data.find(b"\n", rel, rel + MAX_LINE) + 1
+            if end or len(self.data) - rel >= MAX_LINE or not self.read():
+                break
+        if end == 0:
+            if len(self.data) == rel:
+                return False  # the log ends here
+            end = min(len(self.data), rel + MAX_LINE)
+            chunk = self.data[rel:end]
+            raws = [decode(chunk)]
+        else:
+            chunk = self.data[rel:end]
+            # One decode for the batch: a line break is never inside a UTF-8
+            # sequence, and undecodable bytes stay bytes one by one.
+            raws = decode(chunk[:-1]).split("\n")
+        start_abs = self.base + rel
+        if start_abs + len(chunk) <= self.hot_until:
+            lo = bisect.bisect_left(self.hot, start_abs)
+            hi = bisect.bisect_left(self.hot, start_abs + len(chunk))
+            starts = [o - start_abs for o in self.hot[lo:hi]]
+            starts += _candidate_starts(chunk, INFO_TOKENS)
+        else:
+            starts = _candidate_starts(chunk, HOT_TOKENS)
+        hot = _line_indexes(chunk, starts)
+        special = _line_indexes(chunk, _candidate_starts(chunk, SPECIAL_TOKENS))
+        no = self.cache_no + len(self.cache)
+        self.cache.extend(make_line(no + k, raw, k in hot, k in special) for k, raw in enumerate(raws))
+        self.cache_end = self.base + end
+        return True
 
 
-def scan(stream: BinaryIO, read: Reader) -> Iterator[Report]:
+class Window:
+    """The lines from a header on: ``lines[first + i]`` is the i-th; ``more()`` decodes further."""
+
+    def __init__(self, log: _Log, first: int, offset: int) -> None:
+        self.log = log
+        self.lines = log.cache  # grows in place as more() decodes
+        self.first = first
+        self.offset = offset
+
+    def more(self, i: int) -> bool:
+        """Make line i available; False past the window's end or the log's."""
+        if i >= WINDOW_LINES:
+            return False
+        while self.first + i >= len(self.lines):
+            if not self.log._extend(self.offset):
+                return False
+        return True
+
+    def __call__(self, i: int) -> Line | None:
+        return self.lines[self.first + i] if self.more(i) else None
+
+
+def scan(stream: BinaryIO) -> Iterator[Report]:
     """Every report in the log, in order of appearance."""
-    # Per caller context: the first line number after the last report's window.
-    busy_until: dict[str, int] = {}
-    for offset, line in iter_headers(stream):
-        if line.no < busy_until.get(line.context, 0):
-            continue  # inside the previous report of this context
-        oops = header_oops(line.text)
-        assert oops is not None
-        window = _window(read, offset, line)
-        if not window:
-            continue
-        window[0] = line  # the first-pass line may have been cut at MAX_LINE
-        if len(window) > 1 and _REPLAY in window[1].raw:
-            continue  # a message cut short; printk prints it again in full next
-        report, busy_until[line.context] = parse_window(window, oops)
-        report.start_offset = offset
-        yield report
+    log = _Log(stream)
+    cursor, cursor_no = 0, 1  # the first line not searched yet
+    read_until = 0  # the first line number after the last report's window
+    first = True
+    while True:
+        while len(log.data) - (cursor - log.base) < BLOCK and log.read():
+            pass
+        rel = cursor - log.base
+        end = log.data.rfind(b"\n", rel) + 1
+        if end <= rel:
+            if not log.eof:
+                end = len(log.data)  # a giant line: search it in pieces
+            elif rel >= len(log.data):
+                return
+            else:
+                end = len(log.data)
+        region = log.data[rel:end]
+        counted, no = 0, cursor_no
+        candidates = _candidate_starts(region)
+        log.hot = [cursor + start for start in candidates]
+        log.hot_until = cursor + len(region)
+        for start in candidates:
+            no += region.count(b"\n", counted, start)
+            counted = start
+            stop = region.find(b"\n", start)
+            raw = decode(region[start : stop if stop >= 0 else len(region)][:MAX_LINE])
+            oops = header_oops(raw)
+            if oops is None:
+                continue
+            if not first and no < read_until and start_ignored(raw):
+                continue
+            window = log.window(no, cursor + start)
+            nxt = window(1)
+            if nxt is not None and REPLAY in nxt.raw:
+                continue  # a message cut short; printk prints it again in full next
+            found = parse(window, oops)
+            found.report.start_offset = cursor + start
+            read_until = no + found.read
+            first = False
+            yield found.report
+        cursor_no += region.count(b"\n")
+        cursor += len(region)
+        log.trim(cursor, cursor_no)
 
 
 def scan_bytes(data: bytes) -> Iterator[Report]:
-    view = memoryview(data)
-
-    def read(offset: int, size: int) -> bytes:
-        return bytes(view[offset : offset + size])
-
-    return scan(io.BytesIO(data), read)
+    return scan(io.BytesIO(data))

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness import proc
-from harness.analysis.frames import RIP_FRAME
+from harness.analysis.frames import RIP_FRAME_RE as RIP_FRAME
 from harness.analysis.report import Report, SymFrame
 from harness.errors import InfraError, UserError
 

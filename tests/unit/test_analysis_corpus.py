@@ -15,12 +15,13 @@ import pytest
 
 from harness.analysis import analyze
 
-REPO = Path(__file__).resolve().parents[2]
-CORPUS = REPO / ".." / "shared" / "corpus" / "syzkaller-reports"
+from analysis_goref import shared
 
-CRASH_BAR = 0.99
-TITLE_BAR = 0.95
-CORRUPTED_BAR = 0.95
+CORPUS = shared("corpus", "syzkaller-reports")
+
+CRASH_BAR = 0.995
+TITLE_BAR = 0.99
+CORRUPTED_BAR = 0.97
 
 
 @dataclass

@@ -5,7 +5,10 @@ from __future__ import annotations
 import random
 import re
 
+import pytest
+
 from harness.analysis import analyze, analyze_file
+from harness.errors import UserError
 from test_analysis_seed import EVENTFS_KASAN, PICK_LINK_NULL
 
 KASAN_TITLE = "KASAN: slab-use-after-free Read in tracing_open_file_tr"
@@ -28,8 +31,9 @@ def test_binary_garbage_does_not_raise():
     junk = bytes(rng.randrange(256) for _ in range(200_000))
     reports = analyze(junk)
     assert all(isinstance(r.title, str) for r in reports)
-    # Garbage that happens to spell a header still yields a sensible, flagged report.
-    assert [r.corrupted for r in analyze(b"\x00\xffBUG: \x00\x01\x02")] == [True]
+    # Garbage that happens to spell a header: no format fits, so (as in
+    # syzkaller) the header line, cleaned, is the title.
+    assert [r.title for r in analyze(b"\x00\xffBUG: \x00\x01\x02")] == ["BUG:"]
 
 
 def test_non_utf8_bytes_inside_a_report():
@@ -50,11 +54,17 @@ def test_without_timestamps():
     assert titles(bare) == [NULL_TITLE]
 
 
-def test_caller_tags_without_timestamps_and_syslog_levels():
-    tagged = _PREFIX.sub("[  T812]", PICK_LINK_NULL)
-    assert titles(tagged) == [NULL_TITLE]
+def test_syslog_levels_before_timestamps():
     leveled = re.sub(r"^", "<4>", PICK_LINK_NULL, flags=re.MULTILINE)
     assert titles(leveled) == [NULL_TITLE]
+
+
+def test_caller_tags_without_timestamps_are_not_prefixes():
+    # syzkaller reads a caller tag only after a timestamp: without one the
+    # line is raw text, its frames are not frames, and the report is corrupted.
+    tagged = _PREFIX.sub("[  T812]", PICK_LINK_NULL)
+    (r,) = analyze(tagged.encode())
+    assert r.corrupted
 
 
 def test_reports_interleaved_line_by_line_from_two_tasks():
@@ -110,7 +120,8 @@ def test_giant_line_without_newline_then_a_report(tmp_path):
 def test_empty_file(tmp_path):
     path = tmp_path / "empty.log"
     path.write_bytes(b"")
-    assert analyze_file(path) == []
+    with pytest.raises(UserError, match="is empty"):
+        analyze_file(path)
 
 
 def test_no_report_in_ordinary_boot_noise():

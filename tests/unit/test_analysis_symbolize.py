@@ -71,7 +71,7 @@ def test_cli_with_vmlinux(vmlinux, tmp_path, capsys):
     d, sizes = vmlinux
     log = tmp_path / "console.log"
     log.write_text(_log(sizes))
-    assert main(["analyze", "--json", "--vmlinux", str(d / "vmlinux"), str(log)]) == 0
+    assert main(["analyze", "--json", "--vmlinux", str(d / "vmlinux"), str(log)]) == 1
     (r,) = json.loads(capsys.readouterr().out)["reports"]
     assert r["symbolized"][0].endswith("namei.c:1 [inline]")
     assert analyze_file(log, vmlinux=d / "vmlinux")[0].symbolized

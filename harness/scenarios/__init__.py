@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.errors import UserError
+from harness.metrics import Metric
+from harness.scaling import Scaling, judge as judge_scaling
 # One .config parser for the project: a .config as {symbol: value}, "n" for '# ... is not set'.
 from harness.kbuild.kconfig import parse_config as parse_kconfig  # noqa: F401
 
@@ -59,6 +61,10 @@ class Scenario:
     # Keys may be dotted into nested objects ("add_watch_latency.n").
     minimum: tuple[tuple[str, int], ...] = ()
     expect: tuple[tuple[str, Any], ...] = ()
+    # Key numbers verify and compare test between two kernels (harness/metrics.py).
+    metrics: tuple[Metric, ...] = ()
+    # Costs that must not grow with the size the program probes (harness/scaling.py).
+    scaling: tuple[Scaling, ...] = ()
 
     def argv(self, duration: int | None = None, seed: int = 1) -> list[str]:
         """The guest command line, duration and seed appended."""
@@ -80,6 +86,7 @@ class Scenario:
                 msgs.append(f"... and {total - len(notes)} more oracle failures")
         elif stuck:
             msgs.append(f"{stuck} threads stuck in the kernel after the deadline")
+        msgs.extend(judge_scaling(self.scaling, counters))
         return msgs
 
     def oracle_names(self, counters: dict) -> list[str]:

@@ -7,12 +7,30 @@ bounded by its --duration, not by a loop count.
 
 from __future__ import annotations
 
+from harness.metrics import LOWER, Metric
+from harness.scaling import Scaling, ratio_key
 from harness.scenarios import Scenario
 
 SCRATCH = "/mnt/scratch"
 # XFS refuses filesystems under 300 MB (xfsprogs >= 5.19); the disk is sparse.
 SCRATCH_MB = 512
 TRACING = ("CONFIG_FTRACE", "CONFIG_KPROBE_EVENTS")
+
+
+def _lat(*names: str) -> tuple[Metric, ...]:
+    """Median latencies (higher is worse): the numbers a slowed-down path moves first."""
+    return tuple(Metric(f"{n}_latency.p50_us") for n in names)
+
+
+THROUGHPUT = Metric("ops_per_s", LOWER)
+# negdentry-inotify's probe: on a fixed kernel only the first add walks the
+# children; these must cost the same at 1k as at the full count. The bound is
+# x10 from the smallest size to the largest (100x more dentries and up): a
+# walk per operation gives x100 and more, the clean kernel's spread is in the
+# README ("Scaling oracles").
+NEGDENTRY_SCALING = tuple(
+    Scaling(op, 10.0) for op in ("add_watch", "rm_watch", "close_watched_file", "close_unwatched_file")
+)
 
 
 def _symlink_reclaim(name: str, fs: str, mkfs: str, description: str, extra: tuple[str, ...] = ()) -> Scenario:
@@ -32,6 +50,7 @@ def _symlink_reclaim(name: str, fs: str, mkfs: str, description: str, extra: tup
         teardown=(f"umount {SCRATCH}",),
         minimum=(("walks", 1000), ("mutations", 10), ("drops", 1)),
         expect=(("fs", fs),),
+        metrics=(THROUGHPUT, *_lat("walk", "mutation")),
     )
 
 
@@ -50,6 +69,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         needs=TRACING,
         duration=60,
         minimum=(("kprobe_adds", 1), ("kprobe_removes", 1), ("gone_checks", 1), ("reader_ops", 1)),
+        metrics=(THROUGHPUT, *_lat("add", "remove", "lookup")),
     ),
     Scenario(
         name="eventfs-lookup-race",
@@ -60,6 +80,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         needs=TRACING,
         duration=60,
         minimum=(("rounds", 2), ("fresh_rounds", 1)),
+        metrics=(THROUGHPUT, *_lat("lookup", "round")),
     ),
     _symlink_reclaim(
         "symlink-reclaim",
@@ -104,7 +125,15 @@ SCENARIOS: tuple[Scenario, ...] = (
               "--create-share", "0.8", "--openers", "4", "--watchers", "2"),
         needs=("CONFIG_INOTIFY_USER", "CONFIG_SOFTLOCKUP_DETECTOR"),
         duration=90,
-        minimum=(("negative_created", 10000), ("watch_cycles", 2), ("opens", 100)),
+        # Three probe sizes at least (1k, 10k, the full count): fewer span too little to judge.
+        minimum=(("negative_created", 10000), ("watch_cycles", 2), ("opens", 100), ("scaling_points", 3)),
+        scaling=NEGDENTRY_SCALING,
+        metrics=(
+            *_lat("add_watch", "rm_watch", "close_watch", "open"),
+            Metric("open_latency.p99_us"),
+            Metric("create_per_s", LOWER),
+            *(Metric(ratio_key(b.op, b.stat)) for b in NEGDENTRY_SCALING),
+        ),
     ),
     Scenario(
         name="umount-check",
@@ -119,6 +148,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         shortest=60,
         scratch_disk_mb=SCRATCH_MB,
         minimum=(("xfs_cycles", 1), ("ext4_cycles", 1), ("tmpfs_cycles", 1)),
+        metrics=(THROUGHPUT, *_lat("mount", "umount")),
     ),
     Scenario(
         name="selftest-crash",

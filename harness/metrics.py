@@ -210,6 +210,14 @@ def _declared(name: str) -> tuple[Metric, ...]:
     return ()
 
 
+def run_metrics(result: RunResult | Mapping) -> dict[str, float]:
+    """One run's declared metrics by key (those it has a value for): what its JSON and junit show."""
+    r = _as_result(result)
+    if not isinstance(r.counters, dict):
+        return {}
+    return {m.key: v for m in _declared(r.scenario) if (v := value(r.counters, m.key)) is not None}
+
+
 @dataclass
 class Sides:
     old: dict[str, list[Any]] = field(default_factory=dict)  # scenario -> completed runs' counters

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from junit_xml import TestCase, TestSuite, to_xml_report_string
 
+from harness.metrics import run_metrics
 from harness.results.text import clean
 from harness.verdict import ERROR, FAIL, SKIP, RunResult
 
@@ -23,6 +24,10 @@ def junit_case(r: RunResult) -> TestCase:
         case.add_error_info(message=clean(f"{r.error_kind} error: {r.message}", 1000), output=clean(r.report))
     elif r.verdict == SKIP:
         case.add_skipped_info(message=clean(r.message, 1000))
+    # The scenario's declared metrics (harness/metrics.py), one "key=value" a line, for CI to chart.
+    measured = run_metrics(r)
+    if measured:
+        case.stdout = "\n".join(f"metric {k}={v:g}" for k, v in measured.items())
     return case
 
 

@@ -142,3 +142,20 @@ def test_declared_metrics_default_to_the_scenarios_own():
     assert {r.key for r in rows} >= {"add_watch_latency.p50_us", "ops_per_s"} - {"ops_per_s"}
     with pytest.raises(ValueError):
         compare_runs([], [], min_effect=0.5)
+
+
+def test_results_json_and_junit_carry_each_runs_declared_metrics(tmp_path):
+    import json
+    import xml.etree.ElementTree as ET
+
+    from harness.results import RunMeta, write_all
+
+    rs = runs([250.0, 260.0])
+    rs[1].counters["add_watch_latency"]["n"] = 0  # not measured: left out, not shown as 0
+    out = write_all(tmp_path / "run1", rs, RunMeta(run_id="run1", kernel_source="src", bzimage="bz"))
+    doc = json.loads(out["results"].read_text())
+    assert doc["results"][0]["metrics"] == {"add_watch_latency.p50_us": 250.0}
+    assert doc["results"][1]["metrics"] == {}
+    cases = list(ET.parse(out["junit"]).getroot().iter("testcase"))
+    assert cases[0].find("system-out").text == "metric add_watch_latency.p50_us=250"
+    assert cases[1].find("system-out") is None

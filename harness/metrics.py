@@ -30,13 +30,16 @@ counters, when it has any, describe a run that did not happen as planned.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from statistics import median
+from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from harness import scaling
+from harness.errors import UserError
 from harness.verdict import FAIL, PASS, RunResult
 
 HIGHER, LOWER = "higher", "lower"  # which direction is worse
@@ -283,3 +286,23 @@ def smallest_p(m: int, n: int) -> float:
     if m <= 0 or n <= 0:
         return 1.0
     return min(1.0, 2 / math.comb(m + n, m))
+
+
+def load_results(path: str | Path) -> list[dict]:
+    """Per-run result dicts from a results.json, a run directory holding one, or a
+    directory of per-run JSON files (verify's <side>/items/); UserError naming the path."""
+    p = Path(path)
+    files = [p] if p.is_file() else [p / "results.json"] if (p / "results.json").is_file() else sorted(p.glob("*.json"))
+    if not files:
+        raise UserError(f"{p}: no results.json and no per-run JSON files there")
+    out: list[dict] = []
+    for f in files:
+        try:
+            doc = json.loads(f.read_text())
+        except (OSError, UnicodeDecodeError, ValueError) as e:
+            raise UserError(f"{f}: not a results JSON file: {e}") from e
+        items = doc.get("results") if isinstance(doc, dict) and "results" in doc else [doc]
+        if not isinstance(items, list) or not all(isinstance(i, dict) and "scenario" in i for i in items):
+            raise UserError(f"{f}: not a results JSON file: expected run results with a 'scenario' key")
+        out.extend(items)
+    return out

@@ -159,3 +159,28 @@ def test_results_json_and_junit_carry_each_runs_declared_metrics(tmp_path):
     cases = list(ET.parse(out["junit"]).getroot().iter("testcase"))
     assert cases[0].find("system-out").text == "metric add_watch_latency.p50_us=250"
     assert cases[1].find("system-out") is None
+
+
+def test_load_results_reads_results_json_run_dirs_and_item_dirs(tmp_path):
+    import json
+
+    from harness.errors import UserError
+    from harness.metrics import load_results
+
+    run = tmp_path / "run1"
+    run.mkdir()
+    (run / "results.json").write_text(json.dumps({"results": [r.to_dict() for r in runs([1.0, 2.0])]}))
+    items = tmp_path / "items"
+    items.mkdir()
+    for r in runs([3.0, 4.0, 5.0]):
+        (items / f"{r.scenario}-{r.index}.json").write_text(json.dumps(r.to_dict()))
+    assert len(load_results(run)) == 2 and len(load_results(run / "results.json")) == 2
+    assert len(load_results(items)) == 3
+    rows = compare_runs(load_results(run), load_results(items), declared=DECLARED)
+    assert rows and rows[0].old == (1.0, 2.0)
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(UserError, match="bad.json: not a results JSON file"):
+        load_results(tmp_path / "bad.json")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UserError, match="no results.json"):
+        load_results(tmp_path / "empty")

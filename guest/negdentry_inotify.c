@@ -54,6 +54,7 @@ static struct lat open_lat, add_lat, rm_lat, close_lat;
 static const char *opt_scale_at = "1000,10000,100000";
 static long opt_scale_reps = 24;
 static double opt_scale_budget = 6;
+static int opt_kmsg_marks;
 static long scale_at[MAX_POINTS];
 static int nscale_at;
 
@@ -119,6 +120,12 @@ static void probe(struct worker *w)
 		sleep_ms(1);
 	p->quiet = atomic_load(&paused) >= atomic_load(&running);
 	p->n = atomic_load(&c.created);
+	/* On the console too, so the vCPU ledger (vcpu.tsv, by console length)
+	 * can tell a probe the host starved from one the kernel slowed. */
+	char mark[96];
+	snprintf(mark, sizeof(mark), "negdentry-inotify: scaling probe at %ld negative dentries\n", p->n);
+	if (opt_kmsg_marks)
+		write_file("/dev/kmsg", mark, 0);
 	start = now_ns();
 	int anchor = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (anchor < 0) {
@@ -192,6 +199,9 @@ static void probe(struct worker *w)
 	drain(anchor);
 	close(anchor);
 	p->secs = (double)(now_ns() - start) / 1e9;
+	snprintf(mark, sizeof(mark), "negdentry-inotify: scaling probe done in %.1fs\n", p->secs);
+	if (opt_kmsg_marks)
+		write_file("/dev/kmsg", mark, 0);
 	npoints++;
 	note("scaling probe at %ld negative dentries: %ld reps in %.1fs%s, add_watch p50 %.0f us", p->n, p->reps,
 	     p->secs, p->quiet ? "" : " (not every thread paused)", (double)lat_pct(&p->lat[P_ADD], 50) / 1e3);
@@ -461,6 +471,7 @@ int main(int argc, char **argv)
 		  "the full count is probed too (default 1000,10000,100000)" },
 		{ "scale-reps", OPT_INT, &opt_scale_reps, "add/remove repetitions per probe (default 24)" },
 		{ "scale-budget", OPT_DOUBLE, &opt_scale_budget, "seconds one probe may take before it stops repeating (default 6)" },
+		{ "kmsg-marks", OPT_FLAG, &opt_kmsg_marks, "write each probe's start and end to /dev/kmsg (the console)" },
 		{ "keep", OPT_FLAG, &opt_keep, "leave the directory and files in place" },
 		{ NULL, 0, NULL, NULL },
 	};

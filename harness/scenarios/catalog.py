@@ -121,8 +121,10 @@ SCENARIOS: tuple[Scenario, ...] = (
         # directory is big enough; creation may go on for most of the run.
         # On the ext4 root, not /tmp: tmpfs's simple_lookup() gives every dentry
         # always_delete_dentry, so negative dentries never stay in its dcache.
+        # --kmsg-marks: each scaling probe's start and end on the console, so the
+        # vCPU ledger (vcpu.tsv) says whether the host starved a slow probe.
         args=("--dir", "/var/tmp/negdentry", "--watchdog-thresh", "2", "--target-walk-ms", "2000",
-              "--create-share", "0.8", "--openers", "4", "--watchers", "2"),
+              "--create-share", "0.8", "--openers", "4", "--watchers", "2", "--kmsg-marks"),
         needs=("CONFIG_INOTIFY_USER", "CONFIG_SOFTLOCKUP_DETECTOR"),
         duration=90,
         # Three probe sizes at least (1k, 10k, the full count): fewer span too little to judge.

@@ -50,6 +50,8 @@ def run(args: argparse.Namespace, out=None) -> int:
                 "needs": list(s.needs),
                 "scratch_disk_mb": s.scratch_disk_mb,
                 "description": s.description,
+                "metrics": [{"key": m.key, "worse": m.worse} for m in s.metrics],
+                "scaling": [{"op": b.op, "stat": b.stat, "bound": b.bound} for b in s.scaling],
             }
             if kconfig is not None:
                 record["missing"] = missing
@@ -63,4 +65,10 @@ def run(args: argparse.Namespace, out=None) -> int:
             status = "  [runnable]" if not missing else "  [needs " + ", ".join(missing) + "]"
         print(f"{s.name:<{width}}  {s.duration:>4}s  {needs}{status}", file=out)
         print(f"{'':<{width}}  {s.description}", file=out)
+        if s.metrics:
+            keys = ", ".join(m.key + ("" if m.worse == "higher" else " (lower is worse)") for m in s.metrics)
+            print(f"{'':<{width}}  metrics: {keys}", file=out)
+        if s.scaling:
+            bounds = ", ".join(f"{b.label} <= x{b.bound:g}" for b in s.scaling)
+            print(f"{'':<{width}}  scaling: {bounds}", file=out)
     return 0

@@ -184,3 +184,27 @@ def test_load_results_reads_results_json_run_dirs_and_item_dirs(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(UserError, match="no results.json"):
         load_results(tmp_path / "empty")
+
+
+def test_every_declared_metric_is_a_number_its_program_prints():
+    import re
+
+    from harness.paths import GUEST
+    from harness.scenarios import all_scenarios
+
+    sources = {p.name: p.read_text() for p in GUEST.glob("*.c")}
+    common = sources["report.c"]
+    for sc in all_scenarios():
+        src = sources[sc.program.replace("-", "_") + ".c"]
+        for m in sc.metrics:
+            if m.key.startswith("scaling."):
+                op = m.key.split(".")[1]
+                assert any(b.op == op for b in sc.scaling), (sc.name, m.key)
+                assert f'"{op}"' in src, (sc.name, m.key)
+                continue
+            head, _, stat = m.key.rpartition(".")
+            if head:
+                assert stat in ("p50_us", "p99_us", "max_us", "n"), (sc.name, m.key)
+                assert re.search(rf'json_lat\(&j, "{re.escape(head)}"', src), (sc.name, m.key)
+            else:
+                assert f'"{m.key}"' in src or f'"{m.key}"' in common, (sc.name, m.key)

@@ -90,3 +90,20 @@ def test_negdentry_inotify_needs_three_probe_sizes_for_coverage():
     c = {"negative_created": 20000, "watch_cycles": 5, "opens": 500, "scaling_points": 2}
     assert any(g.startswith("scaling_points is 2") for g in sc.coverage(c))
     assert sc.coverage(dict(c, scaling_points=3)) == []
+
+
+def test_scenarios_listing_shows_metrics_and_bounds():
+    import io
+    import json
+    from types import SimpleNamespace
+
+    from harness.scenarios import cli
+
+    out = io.StringIO()
+    assert cli.run(SimpleNamespace(config=None, json=True), out) == 0
+    rec = next(json.loads(ln) for ln in out.getvalue().splitlines() if '"negdentry-inotify"' in ln)
+    assert {"key": "add_watch_latency.p50_us", "worse": "higher"} in rec["metrics"]
+    assert {"op": "add_watch", "stat": "p50_us", "bound": 5.0} in rec["scaling"]
+    out = io.StringIO()
+    cli.run(SimpleNamespace(config=None, json=False), out)
+    assert "scaling: add_watch p50 <= x5" in out.getvalue() and "ops_per_s (lower is worse)" in out.getvalue()

@@ -33,9 +33,10 @@ BODY = """\
 
 
 def pristine_tree() -> Path | None:
-    # The tree the harness builds by default (debian-<version>), else the plain unpack.
+    # The tree the harness builds by default (debian-6.12.<n>), else the plain unpack.
+    # The corpus is against 6.12: a 6.1 tree in the same cache sorts first and is not it.
     src = cache_dir() / "src"
-    for cand in sorted(src.glob("debian-*")) + [src / "linux-source-6.12"]:
+    for cand in sorted(src.glob("debian-6.12.*")) + [src / "linux-source-6.12"]:
         if (cand / "Makefile").is_file() and (cand / "fs" / "dcache.c").is_file():
             return cand
     return None

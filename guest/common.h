@@ -157,6 +157,10 @@ void json_num(struct json *j, const char *key, double v);
 void json_str(struct json *j, const char *key, const char *v);
 void json_bool(struct json *j, const char *key, int v);
 void json_lat(struct json *j, const char *key, struct lat *l);
+/* Nested containers: json_open(j, key, '{' or '['), key NULL for an array
+ * element; json_close(j, '}' or ']'). */
+void json_open(struct json *j, const char *key, char bracket);
+void json_close(struct json *j, char bracket);
 /* Adds program, seed, threads, elapsed, ops, ops_per_s, failures, notes,
  * stuck_threads and ok; prints the line; returns the exit code. */
 int json_finish(struct json *j, long long ops, long stuck);

@@ -9,6 +9,14 @@
  * --watchdog-thresh). The program reports the add/rm and open latencies; its
  * own oracle is that the real files always open, and optionally a bound on
  * how long an open/close or rm_watch may take.
+ *
+ * Scaling probe: while the directory fills, a prober pauses every other
+ * thread when the count of negative dentries passes each --scale-at size and
+ * once more at the full count, and times the watch operations alone (see
+ * probe()). Only an add that makes the directory start watching children
+ * has to walk them; every other operation costs the same at 1k as at 400k
+ * dentries on a fixed kernel. The harness judges the ratios between the
+ * sizes of one run (harness/scaling.py), so TCG's absolute speed cancels.
  */
 #include "common.h"
 #include "fsutil.h"
@@ -39,6 +47,228 @@ static struct {
 } c;
 static struct lat open_lat, add_lat, rm_lat, close_lat;
 
+/* ---------------------------------------------------------- scaling probe */
+
+#define MAX_POINTS 8
+#define WATCH_MASK (IN_OPEN | IN_CLOSE | IN_ACCESS | IN_ATTRIB)
+static const char *opt_scale_at = "1000,10000,100000";
+static long opt_scale_reps = 24;
+static double opt_scale_budget = 6;
+static int opt_kmsg_marks;
+static long scale_at[MAX_POINTS];
+static int nscale_at;
+
+/* What one probe times, at one directory size. */
+enum probe_op { P_FIRST_ADD, P_ADD, P_RM, P_CLOSE, P_WATCHED_FILE, P_UNWATCHED_FILE, P_LAST_RM, P_OPS };
+static const char *const probe_names[P_OPS] = {
+	[P_FIRST_ADD] = "first_add",		/* starts the watch on children: walks them (expected O(n)) */
+	[P_ADD] = "add_watch",			/* a second group's watch: the directory already watches */
+	[P_RM] = "rm_watch",			/* that watch removed while the first one stays */
+	[P_CLOSE] = "close_watch",		/* that watch dropped by closing its group */
+	[P_WATCHED_FILE] = "close_watched_file",	/* open+close of a real file, parent watched */
+	[P_UNWATCHED_FILE] = "close_unwatched_file",	/* the same after the last watch went: clears its flag */
+	[P_LAST_RM] = "rm_last_watch",		/* the first watch removed: the parent stops watching */
+};
+static struct point {
+	long n;			/* negative dentries made in the directory when probed */
+	long reps;
+	int quiet;		/* every other thread was paused */
+	double secs;
+	struct lat lat[P_OPS];
+} points[MAX_POINTS];
+static int npoints;
+static atomic_int pause_req, paused, running;
+
+/* Workers call this between operations; it parks them while a probe runs. */
+static void hold_if_paused(struct worker *w)
+{
+	if (!atomic_load(&pause_req))
+		return;
+	const char *was = atomic_load(&w->doing);
+	doing(w, "paused for the scaling probe");
+	atomic_fetch_add(&paused, 1);
+	while (atomic_load(&pause_req) && !stopping())
+		sleep_ms(2);
+	atomic_fetch_sub(&paused, 1);
+	doing(w, was);
+}
+
+static uint64_t timed_open_close(const char *name)
+{
+	uint64_t t0 = now_ns();
+	int fd = openat(dirfd_, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fail(ENOENT_OR(errno), "open of existing %s gave %s", name, errname(errno));
+		return 0;
+	}
+	close(fd);
+	return now_ns() - t0;
+}
+
+static void drain(int fd);
+
+/* One point: the other threads paused, so each operation runs alone. */
+static void probe(struct worker *w)
+{
+	struct point *p = &points[npoints];
+	char name[32];
+	doing(w, "pausing the other threads");
+	atomic_store(&pause_req, 1);
+	uint64_t start = now_ns(), settle = start + 5000000000ull;
+	/* A thread stuck in the kernel (a lockup) never parks: measure anyway, say so. */
+	while (atomic_load(&paused) < atomic_load(&running) && now_ns() < settle && !stopping())
+		sleep_ms(1);
+	p->quiet = atomic_load(&paused) >= atomic_load(&running);
+	p->n = atomic_load(&c.created);
+	/* On the console too, so the vCPU ledger (vcpu.tsv, by console length)
+	 * can tell a probe the host starved from one the kernel slowed. */
+	char mark[96];
+	snprintf(mark, sizeof(mark), "negdentry-inotify: scaling probe at %ld negative dentries\n", p->n);
+	if (opt_kmsg_marks)
+		write_file("/dev/kmsg", mark, 0);
+	start = now_ns();
+	int anchor = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (anchor < 0) {
+		fail(O_FSOP, "inotify_init1 gave %s", errname(errno));
+		goto out;
+	}
+	doing(w, "probe: first inotify_add_watch");
+	uint64_t t0 = now_ns();
+	int awd = inotify_add_watch(anchor, opt_dir, WATCH_MASK);
+	if (awd < 0) {
+		if (errno != ENOSPC && errno != ENOMEM)
+			fail(O_FSOP, "inotify_add_watch on %s gave %s", opt_dir, errname(errno));
+		close(anchor);
+		goto out;
+	}
+	lat_add(&p->lat[P_FIRST_ADD], now_ns() - t0);
+	for (long rep = 0; rep < opt_scale_reps && !stopping(); rep++) {
+		/* A kernel that walks on every operation gets fewer reps, not a longer run. */
+		if (rep >= 3 && (double)(now_ns() - start) / 1e9 > opt_scale_budget)
+			break;
+		int g = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (g < 0) {
+			fail(O_FSOP, "inotify_init1 gave %s", errname(errno));
+			break;
+		}
+		doing(w, "probe: inotify_add_watch");
+		t0 = now_ns();
+		int wd = inotify_add_watch(g, opt_dir, WATCH_MASK);
+		uint64_t ns = now_ns() - t0;
+		if (wd < 0) {
+			if (errno != ENOSPC && errno != ENOMEM)
+				fail(O_FSOP, "inotify_add_watch on %s gave %s", opt_dir, errname(errno));
+			close(g);
+			break;
+		}
+		lat_add(&p->lat[P_ADD], ns);
+		doing(w, "probe: open/close, parent watched");
+		snprintf(name, sizeof(name), "file%ld", rep % opt_files);
+		if ((ns = timed_open_close(name)))
+			lat_add(&p->lat[P_WATCHED_FILE], ns);
+		if (rep % 2 == 0) {
+			doing(w, "probe: inotify_rm_watch");
+			t0 = now_ns();
+			if (inotify_rm_watch(g, wd))
+				fail(O_FSOP, "inotify_rm_watch gave %s", errname(errno));
+			lat_add(&p->lat[P_RM], now_ns() - t0);
+			close(g);
+		} else {
+			doing(w, "probe: close inotify fd");
+			t0 = now_ns();
+			close(g);
+			lat_add(&p->lat[P_CLOSE], now_ns() - t0);
+		}
+		drain(anchor);
+		p->reps++;
+	}
+	doing(w, "probe: last inotify_rm_watch");
+	t0 = now_ns();
+	if (inotify_rm_watch(anchor, awd))
+		fail(O_FSOP, "inotify_rm_watch gave %s", errname(errno));
+	lat_add(&p->lat[P_LAST_RM], now_ns() - t0);
+	/* The walk flagged every real file: the first event of each now finds
+	 * the parent unwatched and clears that one flag (lazily, since 6.11). */
+	doing(w, "probe: open/close, parent unwatched");
+	for (long i = 0; i < opt_files && !stopping(); i++) {
+		snprintf(name, sizeof(name), "file%ld", i);
+		uint64_t ns = timed_open_close(name);
+		if (ns)
+			lat_add(&p->lat[P_UNWATCHED_FILE], ns);
+	}
+	drain(anchor);
+	close(anchor);
+	p->secs = (double)(now_ns() - start) / 1e9;
+	snprintf(mark, sizeof(mark), "negdentry-inotify: scaling probe done in %.1fs\n", p->secs);
+	if (opt_kmsg_marks)
+		write_file("/dev/kmsg", mark, 0);
+	npoints++;
+	note("scaling probe at %ld negative dentries: %ld reps in %.1fs%s, add_watch p50 %.0f us", p->n, p->reps,
+	     p->secs, p->quiet ? "" : " (not every thread paused)", (double)lat_pct(&p->lat[P_ADD], 50) / 1e3);
+out:
+	atomic_store(&pause_req, 0);
+}
+
+/* Probes as the directory passes each --scale-at size, then at the full count. */
+static void *prober(void *arg)
+{
+	struct worker *w = arg;
+	int next = 0;
+	while (!stopping() && npoints < MAX_POINTS) {
+		doing(w, "waiting for the next size");
+		long made = atomic_load(&c.created);
+		if (next < nscale_at && made >= scale_at[next]) {
+			while (next < nscale_at && made >= scale_at[next])
+				next++;
+			probe(w);
+			continue;
+		}
+		if (!atomic_load(&c.creating)) {
+			if (made > 0 && (!npoints || points[npoints - 1].n < made))
+				probe(w);
+			break;
+		}
+		sleep_ms(5);
+	}
+	return NULL;
+}
+
+static void parse_scale_at(void)
+{
+	const char *s = opt_scale_at;
+	while (*s) {
+		char *end;
+		long v = strtol(s, &end, 10);
+		if (end == s || v < 1 || nscale_at >= MAX_POINTS - 1 || (nscale_at && v <= scale_at[nscale_at - 1]))
+			die_setup("bad --scale-at %s: up to %d increasing sizes >= 1, comma separated", opt_scale_at,
+				  MAX_POINTS - 1);
+		scale_at[nscale_at++] = v;
+		s = *end == ',' ? end + 1 : end;
+		if (*end && *end != ',')
+			die_setup("bad --scale-at %s: up to %d increasing sizes >= 1, comma separated", opt_scale_at,
+				  MAX_POINTS - 1);
+	}
+}
+
+static void json_scaling(struct json *j)
+{
+	json_open(j, "scaling", '{');
+	json_str(j, "of", "negative dentries");
+	json_open(j, "points", '[');
+	for (int i = 0; i < npoints; i++) {
+		json_open(j, NULL, '{');
+		json_int(j, "n", points[i].n);
+		json_int(j, "reps", points[i].reps);
+		json_bool(j, "quiet", points[i].quiet);
+		json_num(j, "secs", points[i].secs);
+		for (int k = 0; k < P_OPS; k++)
+			json_lat(j, probe_names[k], &points[i].lat[k]);
+		json_close(j, '}');
+	}
+	json_close(j, ']');
+	json_close(j, '}');
+}
+
 static void *creator(void *arg)
 {
 	struct worker *w = arg;
@@ -48,6 +278,7 @@ static void *creator(void *arg)
 	doing(w, "fstatat nonexistent");
 	while (!stopping() && elapsed_s() < until && !atomic_load(&c.enough)) {
 		/* Batches of 256 keep the shared counter off the hot path. */
+		hold_if_paused(w);
 		long base = atomic_fetch_add(&next_name, 256);
 		if (base >= count)
 			break;
@@ -59,6 +290,7 @@ static void *creator(void *arg)
 				atomic_fetch_add(&c.created, 1);
 		}
 	}
+	atomic_fetch_sub(&running, 1);
 	if (atomic_fetch_sub(&c.creating, 1) == 1) {
 		c.create_s = elapsed_s();
 		note("negative dentries: %lld made in %.1fs", atomic_load(&c.created), c.create_s);
@@ -80,6 +312,7 @@ static void *opener(void *arg)
 	rng_init(&r, (uint64_t)g_opt.seed, 100 + (uint64_t)w->index);
 	char name[32];
 	while (!stopping()) {
+		hold_if_paused(w);
 		long i = (long)rng_below(&r, (uint64_t)opt_files);
 		snprintf(name, sizeof(name), "file%ld", i);
 		doing(w, "open/close");
@@ -96,6 +329,7 @@ static void *opener(void *arg)
 		check_slow("open+close", ns, i);
 		atomic_fetch_add(&c.opens, 1);
 	}
+	atomic_fetch_sub(&running, 1);
 	return NULL;
 }
 
@@ -113,6 +347,7 @@ static void *watcher(void *arg)
 	struct worker *w = arg;
 	int fd = -1;
 	for (long cycle = 0; !stopping(); cycle++) {
+		hold_if_paused(w);
 		if (fd < 0 && (fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0) {
 			fail(O_FSOP, "inotify_init1 gave %s", errname(errno));
 			break;
@@ -172,14 +407,15 @@ static void *watcher(void *arg)
 	}
 	if (fd >= 0)
 		close(fd);
+	atomic_fetch_sub(&running, 1);
 	return NULL;
 }
 
 static void progress(FILE *f)
 {
-	fprintf(f, "negative=%lld/%ld opens=%lld watch_cycles=%lld add_p50=%.1fms add_max=%.1fms failures=%ld",
+	fprintf(f, "negative=%lld/%ld opens=%lld watch_cycles=%lld add_p50=%.1fms add_max=%.1fms probes=%d failures=%ld",
 		atomic_load(&c.created), count, atomic_load(&c.opens), atomic_load(&c.watch_cycles),
-		(double)lat_pct(&add_lat, 50) / 1e6, (double)atomic_load(&add_lat.max) / 1e6, failures());
+		(double)lat_pct(&add_lat, 50) / 1e6, (double)atomic_load(&add_lat.max) / 1e6, npoints, failures());
 }
 
 static void setup(int *made_dir)
@@ -231,6 +467,11 @@ int main(int argc, char **argv)
 		{ "watchdog-thresh", OPT_INT, &opt_watchdog, "set kernel.watchdog_thresh for the run, restored after (default: leave)" },
 		{ "target-walk-ms", OPT_INT, &opt_target_walk_ms, "stop making dentries once one add_watch takes this long, 0 = off (default 0)" },
 		{ "max-op-ms", OPT_INT, &opt_max_op_ms, "fail when one open+close or rm_watch takes longer, 0 = off (default 0)" },
+		{ "scale-at", OPT_STR, &opt_scale_at, "probe sizes (negative dentries), comma separated, \"\" = no probes; "
+		  "the full count is probed too (default 1000,10000,100000)" },
+		{ "scale-reps", OPT_INT, &opt_scale_reps, "add/remove repetitions per probe (default 24)" },
+		{ "scale-budget", OPT_DOUBLE, &opt_scale_budget, "seconds one probe may take before it stops repeating (default 6)" },
+		{ "kmsg-marks", OPT_FLAG, &opt_kmsg_marks, "write each probe's start and end to /dev/kmsg (the console)" },
 		{ "keep", OPT_FLAG, &opt_keep, "leave the directory and files in place" },
 		{ NULL, 0, NULL, NULL },
 	};
@@ -240,6 +481,9 @@ int main(int argc, char **argv)
 	    opt_mem_percent > 90 || opt_dentry_bytes < 64 || opt_create_share <= 0 || opt_create_share > 1)
 		die_setup("bad sizes: --files >= 1, --openers/--watchers/--hold-ms >= 0, --mem-percent 1..90, "
 			  "--dentry-bytes >= 64, --create-share in (0, 1]");
+	if (opt_scale_reps < 1 || opt_scale_budget <= 0)
+		die_setup("bad probe sizes: --scale-reps >= 1, --scale-budget > 0");
+	parse_scale_at();
 	int made_dir;
 	setup(&made_dir);
 	char fsbuf[32], old_thresh[32] = "";
@@ -261,12 +505,16 @@ int main(int argc, char **argv)
 	     count, g_opt.threads, opt_openers, opt_files, opt_watchers);
 
 	atomic_store(&c.creating, (int)g_opt.threads);
+	/* Counted before any starts, so a probe never sees fewer than will run. */
+	atomic_store(&running, (int)(g_opt.threads + opt_openers + opt_watchers));
 	for (int i = 0; i < g_opt.threads; i++)
 		spawn_worker("creator", i, creator, NULL);
 	for (int i = 0; i < opt_openers; i++)
 		spawn_worker("opener", i, opener, NULL);
 	for (int i = 0; i < opt_watchers; i++)
 		spawn_worker("watcher", i, watcher, NULL);
+	if (*opt_scale_at)
+		spawn_worker("prober", 0, prober, NULL);
 	long stuck = run_until_deadline(progress);
 	dentry_state(&d1, &u1, &n1);
 	if (thresh_set)
@@ -307,5 +555,7 @@ int main(int argc, char **argv)
 	json_lat(&j, "add_watch_latency", &add_lat);
 	json_lat(&j, "rm_watch_latency", &rm_lat);
 	json_lat(&j, "close_watch_latency", &close_lat);
+	json_int(&j, "scaling_points", npoints);
+	json_scaling(&j);
 	return json_finish(&j, atomic_load(&c.created) + atomic_load(&c.opens) + atomic_load(&c.watch_cycles), stuck);
 }

@@ -133,6 +133,24 @@ void json_lat(struct json *j, const char *key, struct lat *l)
 		 (double)lat_pct(l, 99) / 1e3, (double)atomic_load(&l->max) / 1e3);
 }
 
+void json_open(struct json *j, const char *key, char bracket)
+{
+	if (key) {
+		json_key(j, key);
+	} else {
+		if (!j->first)
+			json_raw(j, ",", 1);
+	}
+	json_raw(j, &bracket, 1);
+	j->first = 1;
+}
+
+void json_close(struct json *j, char bracket)
+{
+	json_raw(j, &bracket, 1);
+	j->first = 0;
+}
+
 static void json_oracle(void *ctx, const char *name, long count)
 {
 	json_int(ctx, name, count);
@@ -161,12 +179,9 @@ int json_finish(struct json *j, long long ops, long stuck)
 		json_quoted(j, line);
 	}
 	json_raw(j, "]", 1);
-	json_key(j, "oracles");
-	json_raw(j, "{", 1);
-	j->first = 1;
+	json_open(j, "oracles", '{');
 	for_each_oracle(json_oracle, j);
-	json_raw(j, "}", 1);
-	j->first = 0;
+	json_close(j, '}');
 	json_bool(j, "ok", n == 0);
 	json_raw(j, "}", 1);
 	fflush(stderr);

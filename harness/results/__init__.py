@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.metrics import run_metrics
 from harness.results.junit import write_junit
 from harness.results.kcidb import kcidb_document
 from harness.results.summary import summary_table
@@ -39,7 +40,8 @@ def write_all(run_dir: Path, results: list[RunResult], meta: RunMeta) -> dict[st
         "run_id": meta.run_id,
         "meta": meta.__dict__,
         "exit_code": exit_code(results),
-        "results": [r.to_dict() for r in results],
+        # "metrics": the scenario's declared key numbers, read out of "counters".
+        "results": [dict(r.to_dict(), metrics=run_metrics(r)) for r in results],
     }
     out["results"].write_text(json.dumps(doc, indent=2) + "\n")
     write_junit(out["junit"], results, meta.run_id)

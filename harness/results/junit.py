@@ -7,6 +7,7 @@ from pathlib import Path
 
 from junit_xml import TestCase, TestSuite, to_xml_report_string
 
+from harness.metrics import run_metrics
 from harness.results.text import clean
 from harness.verdict import RunResult, Verdict
 
@@ -37,6 +38,10 @@ def junit_case(r: RunResult) -> TestCase:
     mark = _MARK.get(r.verdict)
     if mark is not None:
         mark(case, r)
+    # The scenario's declared metrics (harness/metrics.py), one "key=value" a line, for CI to chart.
+    measured = run_metrics(r)
+    if measured:
+        case.stdout = "\n".join(f"metric {k}={v:g}" for k, v in measured.items())
     return case
 
 

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.errors import UserError
+from harness.metrics import Metric
+from harness.scaling import Scaling, judge as judge_scaling
 # One .config parser for the project: a .config as {symbol: value}, "n" for '# ... is not set'.
 from harness.kbuild.kconfig import parse_config as parse_kconfig  # noqa: F401
 
@@ -66,6 +68,10 @@ class Scenario:
     # (feature, the part of the scenario that needs it): without it that part is
     # skipped, the rest runs, and the verdict's message names what was left out.
     optional_features: tuple[tuple[str, str], ...] = ()
+    # Key numbers verify and compare test between two kernels (harness/metrics.py).
+    metrics: tuple[Metric, ...] = ()
+    # Costs that must not grow with the size the program probes (harness/scaling.py).
+    scaling: tuple[Scaling, ...] = ()
 
     def argv(self, duration: int | None = None, seed: int = 1) -> list[str]:
         """The guest command line, duration and seed appended."""
@@ -87,6 +93,7 @@ class Scenario:
                 msgs.append(f"... and {total - len(notes)} more oracle failures")
         elif stuck:
             msgs.append(f"{stuck} threads stuck in the kernel after the deadline")
+        msgs.extend(judge_scaling(self.scaling, counters))
         return msgs
 
     def oracle_names(self, counters: dict) -> list[str]:

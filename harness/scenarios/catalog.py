@@ -7,12 +7,30 @@ bounded by its --duration, not by a loop count.
 
 from __future__ import annotations
 
+from harness.metrics import LOWER, Metric
+from harness.scaling import Scaling, ratio_key
 from harness.scenarios import Scenario
 
 SCRATCH = "/mnt/scratch"
 # XFS refuses filesystems under 300 MB (xfsprogs >= 5.19); the disk is sparse.
 SCRATCH_MB = 512
 TRACING = ("CONFIG_FTRACE", "CONFIG_KPROBE_EVENTS")
+
+
+def _lat(*names: str) -> tuple[Metric, ...]:
+    """Median latencies (higher is worse): the numbers a slowed-down path moves first."""
+    return tuple(Metric(f"{n}_latency.p50_us") for n in names)
+
+
+THROUGHPUT = Metric("ops_per_s", LOWER)
+# negdentry-inotify's probe: on a fixed kernel only the first add walks the
+# children; these must cost the same at 1k as at the full count. Measured
+# (README, "Scaling oracles"): 10 clean runs, 1k -> ~100k dentries, ratios
+# 0.39-1.39; bug 08 (a walk on every add) x19-x90, the walk's speed per child
+# varying 5x between runs under TCG. x5 sits between the two with room both ways.
+NEGDENTRY_SCALING = tuple(
+    Scaling(op, 5.0) for op in ("add_watch", "rm_watch", "close_watched_file", "close_unwatched_file")
+)
 
 
 def _symlink_reclaim(name: str, fs: str, mkfs: str, description: str, extra: tuple[str, ...] = ()) -> Scenario:
@@ -33,6 +51,7 @@ def _symlink_reclaim(name: str, fs: str, mkfs: str, description: str, extra: tup
         minimum=(("walks", 1000), ("mutations", 10), ("drops", 1)),
         expect=(("fs", fs),),
         optional_features=(("memcg", "memory-cgroup reclaim pressure (drop_caches only)"),),
+        metrics=(THROUGHPUT, *_lat("walk", "mutation")),
     )
 
 
@@ -62,6 +81,7 @@ SCENARIOS: tuple[Scenario, ...] = (
             ("synthetic_events", "synthetic-event churn"),
             ("tracefs_instances", "instance churn"),
         ),
+        metrics=(THROUGHPUT, *_lat("add", "remove", "lookup")),
     ),
     Scenario(
         name="eventfs-lookup-race",
@@ -75,6 +95,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         features=("tracefs", "kprobe_events", "eventfs"),
         features_why="the first-lookup race it targets is eventfs's; plain tracefs makes events/ entries "
         "when the event is added, so no lookup of a fresh name ever runs",
+        metrics=(THROUGHPUT, *_lat("lookup", "round")),
     ),
     _symlink_reclaim(
         "symlink-reclaim",
@@ -106,7 +127,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         name="negdentry-inotify",
         description="negative dentries (scaled to guest RAM) in one directory, open/close storms and "
-        "inotify add/rm watches with watchdog_thresh=2; reports add/rm latency, the console shows lockups",
+        "inotify add/rm watches with watchdog_thresh=2; the console shows lockups, and a scaling probe "
+        "fails when a watch operation's cost grows with the directory's size",
         program="negdentry-inotify",
         # Lockups show at 2 x watchdog_thresh = 4 s. Dentries stop once one add_watch walk
         # takes 2 s: the clean kernel's single walk stays under 4 s, the pre-fix re-walk
@@ -115,13 +137,23 @@ SCENARIOS: tuple[Scenario, ...] = (
         # directory is big enough; creation may go on for most of the run.
         # On the ext4 root, not /tmp: tmpfs's simple_lookup() gives every dentry
         # always_delete_dentry, so negative dentries never stay in its dcache.
+        # --kmsg-marks: each scaling probe's start and end on the console, so the
+        # vCPU ledger (vcpu.tsv) says whether the host starved a slow probe.
         args=("--dir", "/var/tmp/negdentry", "--watchdog-thresh", "2", "--target-walk-ms", "2000",
-              "--create-share", "0.8", "--openers", "4", "--watchers", "2"),
+              "--create-share", "0.8", "--openers", "4", "--watchers", "2", "--kmsg-marks"),
         needs=("CONFIG_INOTIFY_USER", "CONFIG_SOFTLOCKUP_DETECTOR"),
         duration=90,
         features=("inotify",),
         features_why="its watchers are inotify watches",
-        minimum=(("negative_created", 10000), ("watch_cycles", 2), ("opens", 100)),
+        # Three probe sizes at least (1k, 10k, the full count): fewer span too little to judge.
+        minimum=(("negative_created", 10000), ("watch_cycles", 2), ("opens", 100), ("scaling_points", 3)),
+        scaling=NEGDENTRY_SCALING,
+        metrics=(
+            *_lat("add_watch", "rm_watch", "close_watch", "open"),
+            Metric("open_latency.p99_us"),
+            Metric("create_per_s", LOWER),
+            *(Metric(ratio_key(b.op, b.stat)) for b in NEGDENTRY_SCALING),
+        ),
     ),
     Scenario(
         name="umount-check",
@@ -138,6 +170,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         shortest=60,
         scratch_disk_mb=SCRATCH_MB,
         minimum=(("xfs_cycles", 1), ("ext4_cycles", 1), ("tmpfs_cycles", 1)),
+        metrics=(THROUGHPUT, *_lat("mount", "umount")),
     ),
     Scenario(
         name="selftest-crash",

@@ -71,6 +71,8 @@ def run(args: argparse.Namespace, out=None) -> int:
                 "optional_features": [{"feature": f, "part": part} for f, part in s.optional_features],
                 "scratch_disk_mb": s.scratch_disk_mb,
                 "description": s.description,
+                "metrics": [{"key": m.key, "worse": m.worse} for m in s.metrics],
+                "scaling": [{"op": b.op, "stat": b.stat, "bound": b.bound} for b in s.scaling],
             }
             if kconfig is not None:
                 record["missing"] = missing
@@ -94,4 +96,10 @@ def run(args: argparse.Namespace, out=None) -> int:
             g = features.expected(s, version)
             for line in ([f"SKIP: {g.skip}"] if g.skip else [f"partial: {n}" for n in g.notes]):
                 print(f"{'':<{width}}  on {version_facts.show(version)}: {line}", file=out)
+        if s.metrics:
+            keys = ", ".join(m.key + ("" if m.worse == "higher" else " (lower is worse)") for m in s.metrics)
+            print(f"{'':<{width}}  metrics: {keys}", file=out)
+        if s.scaling:
+            bounds = ", ".join(f"{b.label} <= x{b.bound:g}" for b in s.scaling)
+            print(f"{'':<{width}}  scaling: {bounds}", file=out)
     return 0

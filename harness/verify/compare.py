@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from harness import metrics as metrics_mod
 from harness.analysis.guest import HARNESS_TITLES
 from harness.verdict import COMPLETED, ORACLE_PREFIX, ErrorKind, RunResult, Verdict, oracle_key
 from harness.verify.stats import fisher_exact, smallest_p
@@ -118,6 +119,8 @@ class Comparison:
     notes: list[str] = field(default_factory=list)
     boot_p: float = 1.0
     alpha: float = ALPHA
+    # Declared metrics of each scenario, tested between the sides (harness/metrics.py).
+    metric_rows: list[metrics_mod.MetricRow] = field(default_factory=list)
 
     @property
     def introduced(self) -> list[Row]:
@@ -126,6 +129,14 @@ class Comparison:
     @property
     def fixed(self) -> list[Row]:
         return [r for r in self.rows if r.change == "fixed"]
+
+    @property
+    def metrics_worse(self) -> list[metrics_mod.MetricRow]:
+        return [m for m in self.metric_rows if m.change == metrics_mod.WORSE]
+
+    @property
+    def metrics_better(self) -> list[metrics_mod.MetricRow]:
+        return [m for m in self.metric_rows if m.change == metrics_mod.BETTER]
 
 
 def _side(results: list[RunResult], build_error: str = "") -> Side:
@@ -187,6 +198,7 @@ def compare(
     *,
     alpha: float = ALPHA,
     build_errors: dict[str, str] | None = None,
+    min_effect: float = metrics_mod.MIN_EFFECT,
 ) -> Comparison:
     build_errors = build_errors or {}
     results = {BASELINE: baseline, PATCHED: patched}
@@ -253,9 +265,11 @@ def compare(
         )
         return cmp
 
-    if cmp.introduced:
+    # A metric worse beyond the effect counts as an introduced signature, better as a fixed one.
+    cmp.metric_rows = metrics_mod.compare_runs(baseline, patched, alpha=alpha, min_effect=min_effect)
+    if cmp.introduced or cmp.metrics_worse:
         cmp.verdict = REGRESSION
-    elif cmp.fixed:
+    elif cmp.fixed or cmp.metrics_better:
         cmp.verdict = FIXES
     _power_note(cmp, runs)
     return cmp
@@ -277,4 +291,11 @@ def _power_note(cmp: Comparison, runs: dict[str, dict[str, int]]) -> None:
             f"too few completed runs for any difference to reach p < {cmp.alpha:g} in: {', '.join(weak)};"
             f" only new signatures can show. A fix needs at least {need} runs a side"
             " (--runs, with fewer --scenario to stay in budget)"
+        )
+    weak_metrics = sorted({f"{m.scenario} ({len(m.old)} vs {len(m.new)})" for m in cmp.metric_rows
+                           if metrics_mod.smallest_p(len(m.old), len(m.new)) >= cmp.alpha})
+    if weak_metrics:
+        cmp.notes.append(
+            f"too few runs for a metric's rank test to reach p < {cmp.alpha:g} in: {', '.join(weak_metrics)};"
+            " metrics need at least 4 runs a side"
         )

@@ -13,6 +13,7 @@ from pathlib import Path
 from junit_xml import TestCase, TestSuite, to_xml_report_string
 
 from harness import known
+from harness.metrics import MetricRow
 from harness.results.text import clean
 from harness.verify.compare import BASELINE, PATCHED, VERDICT_ERROR, Row
 from harness.verify.core import Outcome
@@ -31,16 +32,22 @@ def _known(r: Row) -> str:
     return known.known_signature(r.scenario, r.signature, known.load())
 
 
+def _metric_name(m: MetricRow) -> str:
+    return m.signature.removeprefix(f"metric: {m.scenario} ")
+
+
 def _verdict_line(o: Outcome) -> str:
     c = o.comparison
     if c.verdict == VERDICT_ERROR:
         return f"verdict: error ({c.error_side} side): {c.error}"
-    if c.introduced:
-        what = "; ".join(f"{_row_name(r)} ({r.baseline}:{r.baseline_runs} -> {r.patched}:{r.patched_runs})" for r in c.introduced)
-        return f"verdict: regression: {len(c.introduced)} signature(s) introduced on patched: {what}"
-    if c.fixed:
-        what = "; ".join(f"{_row_name(r)} ({r.baseline}:{r.baseline_runs} -> {r.patched}:{r.patched_runs})" for r in c.fixed)
-        return f"verdict: fixes: {len(c.fixed)} signature(s) significantly less frequent on patched: {what}"
+    if c.introduced or c.metrics_worse:
+        what = [f"{_row_name(r)} ({r.baseline}:{r.baseline_runs} -> {r.patched}:{r.patched_runs})" for r in c.introduced]
+        what += [m.signature for m in c.metrics_worse]
+        return f"verdict: regression: {len(what)} signature(s) introduced on patched: {'; '.join(what)}"
+    if c.fixed or c.metrics_better:
+        what = [f"{_row_name(r)} ({r.baseline}:{r.baseline_runs} -> {r.patched}:{r.patched_runs})" for r in c.fixed]
+        what += [m.signature for m in c.metrics_better]
+        return f"verdict: fixes: {len(what)} signature(s) significantly less frequent or better on patched: {'; '.join(what)}"
     return f"verdict: no-change (no signature new or significantly different at p < {c.alpha:g})"
 
 
@@ -69,12 +76,22 @@ def text(o: Outcome) -> str:
         )
     if not c.rows and c.verdict != VERDICT_ERROR:
         lines.append(f"{'':>12}  {'':>12}  {'':>8}  {'':<16}  (no signature on either side)")
+    if c.metric_rows:
+        lines.append(f"{'median':>12}  {'median':>12}  {'':>8}  {'':<16}  metrics (rank test, effect >= x{c.metric_rows[0].min_effect:g})")
+        for m in c.metric_rows:
+            change = m.change or ""
+            lines.append(f"{_fmt_num(m.old_median):>12}  {_fmt_num(m.new_median):>12}  {fmt_p(m.p):>8}  {change:<16}"
+                         f"  {m.scenario}: {m.key} (x{m.ratio:.3g}; {len(m.old)} vs {len(m.new)} runs)")
     lines.append(rule)
     lines.append(_verdict_line(o))
     for note in c.notes:
         lines.append(f"note: {note}")
     lines.append(f"results: {req.run_dir}")
     return "\n".join(lines)
+
+
+def _fmt_num(v: float) -> str:
+    return f"{v:.0f}" if abs(v) >= 100 else f"{v:.3g}"
 
 
 def to_json(o: Outcome) -> dict:
@@ -88,6 +105,7 @@ def to_json(o: Outcome) -> dict:
         "fixed": [r.to_json() for r in c.fixed],
         "checkpatch": o.checkpatch.to_json(),
         "rows": [dict(r.to_json(), change=r.change, known=_known(r)) for r in c.rows],
+        "metrics": [m.to_json() for m in c.metric_rows],
         "boot": {side: s.to_json() for side, s in c.sides.items()},
         "boot_p": c.boot_p,
         "alpha": c.alpha,
@@ -117,7 +135,7 @@ def junit_xml(o: Outcome) -> str:
     line = clean(_verdict_line(o), 1000)
     if c.verdict == VERDICT_ERROR:
         verdict.add_error_info(message=line)
-    elif c.introduced:
+    elif c.introduced or c.metrics_worse:
         verdict.add_failure_info(message=line)
     else:
         verdict.stdout = line
@@ -129,6 +147,13 @@ def junit_xml(o: Outcome) -> str:
             case.add_failure_info(message=clean(f"introduced{' (new)' if r.new else ''}: {counts}", 1000))
         else:
             case.stdout = f"{r.change or 'unchanged'}: {counts}"
+        cases.append(case)
+    for m in c.metric_rows:
+        case = TestCase(clean(f"metric {m.key}", 1000), classname=f"harness.verify.{m.scenario}")
+        if m.change == "worse":
+            case.add_failure_info(message=clean(m.signature, 1000))
+        else:
+            case.stdout = f"{m.change or 'unchanged'}: {m.signature}"
         cases.append(case)
     cp = TestCase("checkpatch", classname="harness.verify")
     if o.checkpatch.available:

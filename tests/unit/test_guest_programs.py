@@ -210,6 +210,35 @@ def test_negdentry_inotify_on_tmpdir(bindir, tmp_path):
     assert not d.exists()  # made by the program, removed by it
 
 
+def test_negdentry_inotify_probes_each_size_alone(bindir, tmp_path):
+    r = run(bindir, "negdentry-inotify", "--dir", str(tmp_path / "neg"), "--count", "30000", "--duration", "3",
+            "--hold-ms", "20", "--openers", "2", "--scale-at", "1000,10000", "--scale-reps", "6")
+    assert_clean_run(r, 3)
+    c = r.counters
+    pts = c["scaling"]["points"]
+    assert c["scaling"]["of"] == "negative dentries" and c["scaling_points"] == len(pts) == 3
+    ns = [p["n"] for p in pts]
+    assert ns == sorted(ns) and ns[0] >= 1000 and ns[1] >= 10000 and ns[2] == c["negative_created"]
+    for p in pts:
+        assert p["quiet"] is True and 3 <= p["reps"] <= 6
+        assert p["first_add"]["n"] == 1 and p["rm_last_watch"]["n"] == 1
+        assert p["add_watch"]["n"] == p["reps"] == p["close_watched_file"]["n"]
+        assert p["rm_watch"]["n"] + p["close_watch"]["n"] == p["reps"]
+        assert p["close_unwatched_file"]["n"] == 10  # every real file, once
+    # The host's own kernel is a fixed one: its scaling oracle holds.
+    assert get("negdentry-inotify").oracle(c) == []
+
+
+def test_negdentry_inotify_probe_options(bindir, tmp_path):
+    r = run(bindir, "negdentry-inotify", "--dir", str(tmp_path / "n"), "--count", "2000", "--duration", "1",
+            "--scale-at", "")
+    assert r.returncode == 0, r.stderr
+    assert r.counters["scaling_points"] == 0 and r.counters["scaling"]["points"] == []
+    for bad in ("10,5", "1k", "0", "1,2,3,4,5,6,7,8"):
+        r = run(bindir, "negdentry-inotify", "--dir", str(tmp_path / "n"), "--duration", "1", "--scale-at", bad)
+        assert r.returncode == 2 and "--scale-at" in r.stderr and r.stderr.count("\n") == 1, bad
+
+
 def test_negdentry_inotify_scales_to_ram(bindir, tmp_path):
     # Auto count from MemAvailable; --max-count keeps the host run small.
     r = run(bindir, "negdentry-inotify", "--dir", str(tmp_path / "n"), "--duration", "1",

@@ -1,0 +1,109 @@
+"""Scaling oracles: ratios between probe sizes of one run, judged against the scenario's bound."""
+
+import pytest
+
+from harness import bugs, scaling
+from harness.scaling import Scaling, growth, human, judge, ratio_key
+from harness.scenarios import get
+from harness.verdict import oracle_key
+
+
+def lat(p50, n=24):
+    return {"n": n, "p50_us": p50, "p99_us": p50 * 2, "max_us": p50 * 3}
+
+
+def counters(*points, of="negative dentries"):
+    """points: (n, {op: p50_us})"""
+    return {"ok": True, "scaling": {"of": of, "points": [{"n": n, **{op: lat(v) for op, v in ops.items()}}
+                                                          for n, ops in points]}}
+
+
+FLAT = counters((1000, {"add_watch": 40.0}), (10000, {"add_watch": 55.0}), (412000, {"add_watch": 90.0}))
+LINEAR = counters((1000, {"add_watch": 40.0}), (10000, {"add_watch": 300.0}), (412000, {"add_watch": 42000.0}))
+
+
+def test_flat_cost_holds_and_linear_cost_breaks_the_bound():
+    bound = (Scaling("add_watch", 10.0),)
+    assert judge(bound, FLAT) == []
+    (msg,) = judge(bound, LINEAR)
+    assert msg == ("scaling: add_watch p50 x1050 from 1k to 412k negative dentries (40 -> 42000 us; bound x10)")
+    assert oracle_key(msg) == "scaling"
+
+
+def test_ratio_is_between_the_smallest_and_largest_size_whatever_the_order():
+    shuffled = counters((412000, {"add_watch": 42000.0}), (1000, {"add_watch": 40.0}))
+    g = growth(shuffled, "add_watch")
+    assert (g.n_small, g.n_large, g.ratio) == (1000, 412000, 1050.0)
+
+
+def test_too_small_a_spread_of_sizes_is_not_judged():
+    # 5k to 20k dentries: a x4 growth of n cannot show a x10 growth of an O(n) cost.
+    c = counters((5000, {"add_watch": 40.0}), (20000, {"add_watch": 4000.0}))
+    assert growth(c, "add_watch") is None and judge((Scaling("add_watch", 10.0),), c) == []
+
+
+def test_sizes_where_the_op_was_not_timed_are_skipped():
+    c = counters((1000, {"add_watch": 40.0}), (10000, {"add_watch": 50.0}), (400000, {}))
+    c["scaling"]["points"][2]["add_watch"] = {"n": 0, "p50_us": 0.0}
+    g = growth(c, "add_watch")
+    assert (g.n_small, g.n_large) == (1000, 10000)
+    assert growth({"ok": True}, "add_watch") is None and growth(None, "add_watch") is None
+
+
+def test_costs_below_the_timer_floor_do_not_make_ratios():
+    c = counters((1000, {"rm_watch": 0.4}), (400000, {"rm_watch": 4.5}))
+    # x11 in raw numbers, but both are under the 5 us floor: no growth to speak of.
+    assert growth(c, "rm_watch").ratio == 1.0
+    assert judge((Scaling("rm_watch", 2.0),), c) == []
+    above = counters((1000, {"rm_watch": 0.4}), (400000, {"rm_watch": 60.0}))
+    assert growth(above, "rm_watch").ratio == 12.0
+
+
+@pytest.mark.parametrize("n, text", [(999, "999"), (1000, "1k"), (1536, "1.5k"), (412345, "412k"), (2_500_000, "2.5M")])
+def test_human_sizes(n, text):
+    assert human(n) == text
+
+
+def test_ratio_metric_key_reads_the_growth():
+    key = ratio_key("add_watch")
+    assert key == "scaling.add_watch.p50_ratio"
+    assert scaling.value(LINEAR, key) == 1050.0
+    assert scaling.value(LINEAR, "scaling.add_watch") is None
+    assert scaling.value({"ok": True}, key) is None
+
+
+def test_negdentry_inotify_fails_its_scaling_oracle_and_bug_08_expects_it():
+    sc = get("negdentry-inotify")
+    assert {b.op for b in sc.scaling} >= {"add_watch", "rm_watch", "close_watched_file", "close_unwatched_file"}
+    clean = dict(FLAT, oracle_failures=0, failures=[], oracles={}, stuck_threads=0)
+    assert sc.oracle(clean) == []
+    broken = dict(LINEAR, oracle_failures=0, failures=[], oracles={}, stuck_threads=0)
+    failures = sc.oracle(broken)
+    assert len(failures) == 1 and failures[0].startswith("scaling: add_watch p50 x1050")
+    bug = bugs.get("fsnotify-walk-every-add")
+    assert bug.scenario == "negdentry-inotify" and bug.matches("oracle", oracle_key(failures[0]))
+    assert bug.delay.startswith("none")
+
+
+def test_negdentry_inotify_needs_three_probe_sizes_for_coverage():
+    sc = get("negdentry-inotify")
+    c = {"negative_created": 20000, "watch_cycles": 5, "opens": 500, "scaling_points": 2}
+    assert any(g.startswith("scaling_points is 2") for g in sc.coverage(c))
+    assert sc.coverage(dict(c, scaling_points=3)) == []
+
+
+def test_scenarios_listing_shows_metrics_and_bounds():
+    import io
+    import json
+    from types import SimpleNamespace
+
+    from harness.scenarios import cli
+
+    out = io.StringIO()
+    assert cli.run(SimpleNamespace(config=None, json=True), out) == 0
+    rec = next(json.loads(ln) for ln in out.getvalue().splitlines() if '"negdentry-inotify"' in ln)
+    assert {"key": "add_watch_latency.p50_us", "worse": "higher"} in rec["metrics"]
+    assert {"op": "add_watch", "stat": "p50_us", "bound": 5.0} in rec["scaling"]
+    out = io.StringIO()
+    cli.run(SimpleNamespace(config=None, json=False), out)
+    assert "scaling: add_watch p50 <= x5" in out.getvalue() and "ops_per_s (lower is worse)" in out.getvalue()

@@ -10,8 +10,10 @@ only sorts verify's rows into the four classes a nightly reader wants:
   significantly more or less often;
 - flaky: seen on both sides, some runs only, no significant difference.
 
-Exit 1 only on a significant new signature (p < alpha): a signature seen once
-in one run is listed, with its p-value, but does not fail the comparison.
+Exit 1 only on a significant new signature (p < alpha), or a declared metric
+worse beyond its minimum effect (harness/metrics.py, the rank test verify
+uses): a signature seen once in one run is listed, with its p-value, but
+does not fail the comparison.
 A KNOWN run counts as the FAIL it is (KCIDB's reading); its signatures are
 marked with the known issue's id.
 """
@@ -21,14 +23,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from harness import known as known_mod
+from harness import metrics
 from harness.argtypes import fraction
-from harness.errors import EXIT_FAIL, EXIT_OK, UserError
+from harness.errors import EXIT_FAIL, EXIT_OK
 from harness.results.compare_page import CLASSES, FIXED, FLAKY, NEW, STILL_FAILING, CompareRow, render_compare
-from harness.verdict import FAIL, KNOWN, RunResult
+from harness.verdict import FAIL, KNOWN, RunResult, load_results
 from harness.verify.compare import ANY_FAILURE, ALPHA, Row, compare as verify_compare
 from harness.verify.report import fmt_p
 
@@ -44,31 +47,17 @@ class RunComparison:
     rows: list[CompareRow]
     notes: list[str]
     alpha: float = ALPHA
+    # The scenarios' declared metrics, OLD against NEW (harness/metrics.py): rank test and minimum effect.
+    metric_rows: list[metrics.MetricRow] = field(default_factory=list)
+
+    @property
+    def worse_metrics(self) -> list[metrics.MetricRow]:
+        return [m for m in self.metric_rows if m.change == metrics.WORSE]
 
     @property
     def exit_code(self) -> int:
-        return EXIT_FAIL if any(significant_new(r, self.alpha) for r in self.rows) else EXIT_OK
-
-
-def load_results(run_dir: Path) -> list[RunResult]:
-    """A results directory's runs: results.json, else its items/*.json."""
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise UserError(f"{run_dir}: not a results directory")
-    doc = run_dir / "results.json"
-    try:
-        if doc.is_file():
-            raw = json.loads(doc.read_text())["results"]
-        else:
-            items = sorted((run_dir / "items").glob("*.json"))
-            if not items:
-                raise UserError(f"{run_dir}: no results.json and no items/*.json: not a harness results directory")
-            raw = [json.loads(p.read_text()) for p in items]
-        return [RunResult.from_dict(d) for d in raw]
-    except (ValueError, KeyError, TypeError) as e:
-        raise UserError(f"{run_dir}: results.json is not a harness results file ({type(e).__name__}: {e})") from e
-    except OSError as e:
-        raise UserError(f"{run_dir}: cannot read results: {e.strerror}") from e
+        bad = any(significant_new(r, self.alpha) for r in self.rows) or self.worse_metrics
+        return EXIT_FAIL if bad else EXIT_OK
 
 
 def _classify(r: Row, alpha: float) -> str:
@@ -104,7 +93,7 @@ def compare_runs(old: list[RunResult], new: list[RunResult], issues: list[known_
         notes.append(f"only in NEW, not compared: {', '.join(only_new)}")
     if cmp.error:
         notes.append(cmp.error)
-    return RunComparison(old_dir, new_dir, rows, notes, alpha)
+    return RunComparison(old_dir, new_dir, rows, notes, alpha, metrics.compare_runs(old, new, alpha=alpha))
 
 
 def compare_dirs(old_dir: Path, new_dir: Path, issues: list[known_mod.KnownIssue] = (), alpha: float = ALPHA) -> RunComparison:
@@ -120,6 +109,11 @@ def text(c: RunComparison) -> str:
         lines.append(f"{r.old:>4}:{r.old_runs:<4}  {r.new:>4}:{r.new_runs:<4}  {fmt_p(r.p):>8}  {r.status:<14}  {name}")
     if not c.rows:
         lines.append("(no signature on either side)")
+    changed = [m for m in c.metric_rows if m.change]
+    if c.metric_rows:
+        lines.append("")
+        lines += [f"{m.change:<7} {m.signature}" for m in changed]
+        lines.append(f"metrics: {len(changed)} of {len(c.metric_rows)} changed beyond their minimum effect at p < {c.alpha:g}")
     lines.append("")
     lines += [f"note: {n}" for n in c.notes]
     sig = [r for r in c.rows if significant_new(r, c.alpha)]
@@ -131,12 +125,14 @@ def text(c: RunComparison) -> str:
         lines.append(f"compare: {len(news)} new signature(s), none significant at p < {c.alpha:g} (more runs would tell)")
     else:
         lines.append("compare: no new signature")
+    if c.worse_metrics:
+        lines.append(f"compare: {len(c.worse_metrics)} metric(s) worse: " + "; ".join(m.signature for m in c.worse_metrics))
     return "\n".join(lines)
 
 
 def to_json(c: RunComparison) -> dict:
     return {"old": str(c.old), "new": str(c.new), "alpha": c.alpha, "exit_code": c.exit_code,
-            "rows": [asdict(r) for r in c.rows], "notes": c.notes}
+            "rows": [asdict(r) for r in c.rows], "metrics": [m.to_json() for m in c.metric_rows], "notes": c.notes}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

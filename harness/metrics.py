@@ -24,23 +24,20 @@ correction. The exact two-sided p of 5 runs against 5 fully separated is
 2/252 = 0.008; 3 against 3 cannot go below 0.1, so a verify sized at 3 runs
 a side never calls a metric changed (its note says so).
 
-Values come from completed runs (PASS or FAIL) only: an errored run's
+Values come from completed runs (PASS, FAIL or KNOWN) only: an errored run's
 counters, when it has any, describe a run that did not happen as planned.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from statistics import median
-from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from harness import scaling
-from harness.errors import UserError
-from harness.verdict import FAIL, PASS, RunResult
+from harness.verdict import COMPLETED, RunResult, read_results
 
 HIGHER, LOWER = "higher", "lower"  # which direction is worse
 WORSE, BETTER = "worse", "better"
@@ -230,7 +227,7 @@ class Sides:
 def _by_scenario(results: Iterable[RunResult | Mapping]) -> dict[str, list[Any]]:
     out: dict[str, list[Any]] = {}
     for r in map(_as_result, results):
-        if r.verdict in (PASS, FAIL) and isinstance(r.counters, dict):
+        if r.verdict in COMPLETED and isinstance(r.counters, dict):
             out.setdefault(r.scenario, []).append(r.counters)
     return out
 
@@ -288,21 +285,5 @@ def smallest_p(m: int, n: int) -> float:
     return min(1.0, 2 / math.comb(m + n, m))
 
 
-def load_results(path: str | Path) -> list[dict]:
-    """Per-run result dicts from a results.json, a run directory holding one, or a
-    directory of per-run JSON files (verify's <side>/items/); UserError naming the path."""
-    p = Path(path)
-    files = [p] if p.is_file() else [p / "results.json"] if (p / "results.json").is_file() else sorted(p.glob("*.json"))
-    if not files:
-        raise UserError(f"{p}: no results.json and no per-run JSON files there")
-    out: list[dict] = []
-    for f in files:
-        try:
-            doc = json.loads(f.read_text())
-        except (OSError, UnicodeDecodeError, ValueError) as e:
-            raise UserError(f"{f}: not a results JSON file: {e}") from e
-        items = doc.get("results") if isinstance(doc, dict) and "results" in doc else [doc]
-        if not isinstance(items, list) or not all(isinstance(i, dict) and "scenario" in i for i in items):
-            raise UserError(f"{f}: not a results JSON file: expected run results with a 'scenario' key")
-        out.extend(items)
-    return out
+# The one reader of result files (compare, the metric spread, tests).
+load_results = read_results

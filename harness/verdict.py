@@ -9,11 +9,13 @@ the Enum: a new verdict is one row in each.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
+from pathlib import Path
 
-from harness.errors import EXIT_ERROR, EXIT_FAIL, EXIT_OK, EXIT_USER
+from harness.errors import EXIT_ERROR, EXIT_FAIL, EXIT_OK, EXIT_USER, UserError
 
 
 class Verdict(StrEnum):
@@ -173,3 +175,42 @@ def exit_code(results: list[RunResult]) -> int:
         return EXIT_USER
     codes = {result_exit(r) for r in results}
     return next((c for c in EXIT_PRECEDENCE if c in codes), EXIT_OK)
+
+
+def read_results(path: str | Path) -> list[dict]:
+    """Per-run result dicts from a results.json, a run directory holding one (or
+    its items/), or a directory of per-run JSON files (verify's <side>/items/).
+
+    For what a user names on the command line (compare, a baseline, the metric
+    spread): anything else is one UserError naming the path.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise UserError(f"{p}: no such results file or directory")
+    if p.is_file():
+        files = [p]
+    elif (p / "results.json").is_file():
+        files = [p / "results.json"]
+    else:
+        files = sorted(p.glob("*.json")) or sorted((p / "items").glob("*.json"))
+    if not files:
+        raise UserError(f"{p}: no results.json and no per-run JSON files there: not a harness results directory")
+    out: list[dict] = []
+    for f in files:
+        try:
+            doc = json.loads(f.read_text())
+        except (OSError, UnicodeDecodeError, ValueError) as e:
+            raise UserError(f"{f}: not a results JSON file: {e}") from e
+        items = doc.get("results") if isinstance(doc, dict) and "results" in doc else [doc]
+        if not isinstance(items, list) or not all(isinstance(i, dict) and "scenario" in i for i in items):
+            raise UserError(f"{f}: not a results JSON file: expected run results with a 'scenario' key")
+        out.extend(items)
+    return out
+
+
+def load_results(path: str | Path) -> list[RunResult]:
+    """``read_results`` as RunResults."""
+    try:
+        return [RunResult.from_dict(d) for d in read_results(path)]
+    except (TypeError, ValueError) as e:
+        raise UserError(f"{path}: not a harness results file ({type(e).__name__}: {e})") from e

@@ -117,7 +117,7 @@ class KernelHistory:
 
 
 def kernel_history(bug, source: Path, *, dest: Path | None = None, progress=print) -> KernelHistory:
-    """The history for ``bug`` (a harness.bugs.Bug) on top of ``source``, built once and cached."""
+    """The history for ``bug`` (a harness.corpus.bugs.Bug) on top of ``source``, built once and cached."""
     version = digest(str(source.resolve()), bug.path.read_bytes(), DECOY, SERIES_VERSION, length=12)
     # Named like the source (one level down): our bisect worktree takes the
     # repository's name, so its first build shares ccache with the source's.

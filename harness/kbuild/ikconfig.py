@@ -71,7 +71,7 @@ def _with_tool(tool: str, data: bytes) -> bytes | None:
         src, dst = Path(tmp) / "payload", Path(tmp) / "vmlinux"
         src.write_bytes(data)
         # -d decompress, -q quiet, -f: the payload has trailing bytes (the size word) some tools dislike.
-        r = proc.run([tool, "-dqf", src, "-o", dst], check=False, timeout=300)
+        proc.run([tool, "-dqf", src, "-o", dst], check=False, timeout=300)
         return dst.read_bytes() if dst.is_file() and dst.stat().st_size else None
 
 

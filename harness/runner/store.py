@@ -25,3 +25,4 @@ def collect(items_dir: Path) -> list[RunResult]:
     results = [load(p) for p in sorted(items_dir.glob("*.json"))]
     results.sort(key=lambda r: (r.scenario, r.index))
     return results
+

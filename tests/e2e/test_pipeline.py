@@ -1,9 +1,7 @@
 """The boot pipeline end to end: default kernel -> image -> QEMU -> ssh."""
 
-import json
 import subprocess
 
-import pytest
 
 from harness.paths import REPO
 from harness.vm import VM, VMOptions

@@ -7,7 +7,6 @@ case runs before anything slow: no build, no boot.
 from __future__ import annotations
 
 import gzip
-import os
 import struct
 import subprocess
 import sys

@@ -87,3 +87,19 @@ def test_bad_dirs_are_user_errors(tmp_path, setup, capsys):
     assert main(["compare", str(d), str(d)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_worse_metric_fails_the_comparison_and_an_equal_one_does_not():
+    def run(i, p50):
+        return RunResult("negdentry-inotify", i, PASS, message="ok",
+                         counters={"add_watch_latency": {"p50_us": p50}})
+
+    old = [run(i, 250 + i) for i in range(5)]
+    slow = [run(i, 42000 + i) for i in range(5)]
+    c = compare.compare_runs(old, slow)
+    (worse,) = [m for m in c.worse_metrics if m.key == "add_watch_latency.p50_us"]
+    assert worse.p < 0.05 and c.exit_code == 1
+    assert "metric: negdentry-inotify add_watch_latency.p50_us 252 -> 4.2e+04" in compare.text(c) or \
+        "metric(s) worse: metric: negdentry-inotify add_watch_latency.p50_us" in compare.text(c)
+    same = compare.compare_runs(old, [run(i, 251 + i) for i in range(5)])
+    assert not same.worse_metrics and same.exit_code == 0

@@ -2,7 +2,6 @@ import json
 import xml.etree.ElementTree as ET
 
 import kcidb_io
-import pytest
 
 from harness.results import RunMeta, summary_table, write_all
 from harness.results.text import clean

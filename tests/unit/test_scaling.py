@@ -2,7 +2,8 @@
 
 import pytest
 
-from harness import bugs, scaling
+from harness import scaling
+from harness.corpus import bugs
 from harness.scaling import Scaling, growth, human, judge, ratio_key
 from harness.scenarios import get
 from harness.verdict import oracle_key

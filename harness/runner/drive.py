@@ -57,14 +57,17 @@ def execute(run: Run, bed: Testbed, workdir: Path, progress: Progress = print) -
     try:
         with vm:
             result.boot_seconds = vm.boot_seconds
-            progress(f"{run.item}: guest up in {vm.boot_seconds:.0f}s, stressing for {run.duration}s")
-            # The kernel's run-time features (eventfs, user_events, ...): SKIP, or run and name what was left out.
-            gate = features.gate(vm.run, sc) if run.command is None else features.Gate()
-            if gate.skip:
-                result.verdict, result.message = Verdict.SKIP, gate.skip
-                result.duration = time.monotonic() - start
-                return result
+            gate = features.Gate()
             try:
+                # The kernel's run-time features (eventfs, user_events, ...): SKIP, or run
+                # and name what was left out. A guest lost here is lost like in the stress.
+                if run.command is None:
+                    gate = features.gate(vm.run, sc)
+                if gate.skip:
+                    result.verdict, result.message = Verdict.SKIP, gate.skip
+                    result.duration = time.monotonic() - start
+                    return result
+                progress(f"{run.item}: guest up in {vm.boot_seconds:.0f}s, stressing for {run.duration}s")
                 _drive(vm, run, progress, ev, lines)
             except GuestLost as e:
                 ev.lost = e.message

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from harness.verdict import RunResult
@@ -12,7 +13,11 @@ def store(result: RunResult, path: Path) -> RunResult:
     """Write ``result`` as JSON at ``path`` (the drivers choose where: an items/
     dir, or beside the run's console); returns it for chaining."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+    # Written aside, then renamed: a run stopped mid-write (SIGTERM) never leaves
+    # a truncated file for collect() to trip over when the results dir is reused.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+    os.replace(tmp, path)
     return result
 
 

@@ -293,3 +293,14 @@ def test_one_request_decides_seed_id_and_file_names(tmp_path):
     assert [r.index for r in collect(tmp_path)] == [0, 2]
     assert load(tmp_path / "fake-2.json") == bug
     assert (tmp_path / "fake-2.json").read_text().endswith("}\n")
+
+
+def test_store_leaves_no_temporary_file_and_collect_ignores_one(tmp_path):
+    from harness.runner import collect, store
+    from harness.verdict import RunResult, Verdict
+
+    items = tmp_path / "items"
+    store(RunResult("a", 0, Verdict.PASS), items / "a-0.json")
+    assert [p.name for p in items.iterdir()] == ["a-0.json"]
+    (items / ".a-1.json.123.tmp").write_text('{"truncat')  # a write cut short by a signal
+    assert [r.scenario for r in collect(items)] == ["a"]

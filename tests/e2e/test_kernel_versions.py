@@ -68,6 +68,18 @@ def test_6_1_turns_modules_on_lacks_only_user_events_and_says_what_it_skips(tmp_
     assert not any(g.skip or g.notes for name, g in skips.items() if name not in ("eventfs-lookup-race", "kprobe-churn"))
 
 
+def test_the_default_kernel_answers_every_feature_probe_with_yes(kernel, image):
+    """The probes on a real guest: 6.12 has every feature, so no scenario skips a part there."""
+    names = sorted(features.FEATURES)
+    r = subprocess.run(
+        [str(REPO / ".venv" / "bin" / "harness"), "boot", "--", "sh", "-c", features.probe_command(names)],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )
+    probe = features.parse_probe(r.stdout, names)
+    assert r.returncode == 0 and probe is not None, r.stdout[-2000:] + r.stderr[-2000:]
+    assert probe.kernel.startswith("6.12") and all(probe.have.values()), probe
+
+
 # What 6.1.192 is known to show (findings/6.1-f_show-uaf.md, findings/README.md): a failure
 # of these scenarios with these signatures is the kernel's known bug, anything else is news.
 KNOWN_ON_6_1 = {

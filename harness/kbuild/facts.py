@@ -18,21 +18,20 @@ from pathlib import Path
 
 import yaml
 
+from harness.kbuild import release
+from harness.kbuild.release import Version
 from harness.errors import UserError
 from harness.paths import KCONFIGS
 
 FACTS_FILE = KCONFIGS / "version-facts.yaml"
 FACTS_NAME = "kernel-facts.json"  # beside the build's .config
 
-Version = tuple[int, ...]
-
-
 def parse_version(text: str) -> Version:
     """'6.1.192' or '6.10' -> (6, 1, 192) / (6, 10); anything after the numbers is ignored."""
-    m = re.match(r"^(\d+)\.(\d+)(?:\.(\d+))?", str(text).strip())
-    if not m:
+    v = release.parse_version(str(text))
+    if v is None:
         raise ValueError(f"not a kernel version: {text!r}")
-    return tuple(int(g) for g in m.groups() if g is not None)
+    return v
 
 
 def show(v: Version | None) -> str:

@@ -12,7 +12,7 @@ RANK = {Verdict.ERROR: 0, Verdict.FAIL: 1, Verdict.KNOWN: 2, Verdict.SKIP: 3, Ve
 BAD = frozenset({Verdict.FAIL, Verdict.ERROR})
 
 
-def summary_table(results: list[RunResult], width: int = 100) -> str:
+def summary_table(results: list[RunResult], width: int = 120) -> str:
     groups: "OrderedDict[str, list[RunResult]]" = OrderedDict()
     for r in results:
         groups.setdefault(r.scenario, []).append(r)

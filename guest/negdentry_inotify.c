@@ -55,6 +55,7 @@ static const char *opt_scale_at = "1000,10000,100000";
 static long opt_scale_reps = 24;
 static double opt_scale_budget = 6;
 static int opt_kmsg_marks;
+static char opt_parent[4096];	/* the parent of --dir */
 static long scale_at[MAX_POINTS];
 static int nscale_at;
 
@@ -73,6 +74,7 @@ static struct point {
 	long n;			/* negative dentries made in the directory when probed */
 	long reps;
 	int quiet;		/* every other thread was paused */
+	int keepalive;		/* a watch on the parent kept fsnotify looking */
 	double secs;
 	struct lat lat[P_OPS];
 } points[MAX_POINTS];
@@ -127,9 +129,21 @@ static void probe(struct worker *w)
 	if (opt_kmsg_marks)
 		write_file("/dev/kmsg", mark, 0);
 	start = now_ns();
+	/* A watch on the directory's parent, held through the probe: with no
+	 * mark left on the filesystem fsnotify_parent() returns before it looks
+	 * at a child's PARENT_WATCHED flag, and the unwatched opens below would
+	 * time nothing. A busy system always has some watch on its root fs. */
+	int keep = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (keep >= 0 && inotify_add_watch(keep, opt_parent, IN_DELETE_SELF) < 0) {
+		close(keep);
+		keep = -1;
+	}
+	p->keepalive = keep >= 0;
 	int anchor = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (anchor < 0) {
 		fail(O_FSOP, "inotify_init1 gave %s", errname(errno));
+		if (keep >= 0)
+			close(keep);
 		goto out;
 	}
 	doing(w, "probe: first inotify_add_watch");
@@ -139,6 +153,8 @@ static void probe(struct worker *w)
 		if (errno != ENOSPC && errno != ENOMEM)
 			fail(O_FSOP, "inotify_add_watch on %s gave %s", opt_dir, errname(errno));
 		close(anchor);
+		if (keep >= 0)
+			close(keep);
 		goto out;
 	}
 	lat_add(&p->lat[P_FIRST_ADD], now_ns() - t0);
@@ -198,6 +214,8 @@ static void probe(struct worker *w)
 	}
 	drain(anchor);
 	close(anchor);
+	if (keep >= 0)
+		close(keep);
 	p->secs = (double)(now_ns() - start) / 1e9;
 	snprintf(mark, sizeof(mark), "negdentry-inotify: scaling probe done in %.1fs\n", p->secs);
 	if (opt_kmsg_marks)
@@ -260,6 +278,7 @@ static void json_scaling(struct json *j)
 		json_int(j, "n", points[i].n);
 		json_int(j, "reps", points[i].reps);
 		json_bool(j, "quiet", points[i].quiet);
+		json_bool(j, "keepalive", points[i].keepalive);
 		json_num(j, "secs", points[i].secs);
 		for (int k = 0; k < P_OPS; k++)
 			json_lat(j, probe_names[k], &points[i].lat[k]);
@@ -484,6 +503,14 @@ int main(int argc, char **argv)
 	if (opt_scale_reps < 1 || opt_scale_budget <= 0)
 		die_setup("bad probe sizes: --scale-reps >= 1, --scale-budget > 0");
 	parse_scale_at();
+	snprintf(opt_parent, sizeof(opt_parent), "%s", opt_dir);
+	for (size_t len = strlen(opt_parent); len > 1 && opt_parent[len - 1] == '/'; len--)
+		opt_parent[len - 1] = 0;
+	char *slash = strrchr(opt_parent, '/');
+	if (slash && slash != opt_parent)
+		*slash = 0;
+	else
+		snprintf(opt_parent, sizeof(opt_parent), "%s", slash ? "/" : ".");
 	int made_dir;
 	setup(&made_dir);
 	char fsbuf[32], old_thresh[32] = "";

@@ -77,11 +77,11 @@ def text(o: Outcome) -> str:
     if not c.rows and c.verdict != VERDICT_ERROR:
         lines.append(f"{'':>12}  {'':>12}  {'':>8}  {'':<16}  (no signature on either side)")
     if c.metric_rows:
-        lines.append(f"{'median':>12}  {'median':>12}  {'':>8}  {'':<16}  metrics (rank test, effect >= x{c.metric_rows[0].min_effect:g})")
+        lines.append(f"{'median':>12}  {'median':>12}  {'':>8}  {'':<16}  metrics (rank test; change needs p < alpha and the effect)")
         for m in c.metric_rows:
             change = m.change or ""
             lines.append(f"{_fmt_num(m.old_median):>12}  {_fmt_num(m.new_median):>12}  {fmt_p(m.p):>8}  {change:<16}"
-                         f"  {m.scenario}: {m.key} (x{m.ratio:.3g}; {len(m.old)} vs {len(m.new)} runs)")
+                         f"  {m.scenario}: {m.key} (x{m.ratio:.3g}, effect x{m.min_effect:g}; {len(m.old)} vs {len(m.new)} runs)")
     lines.append(rule)
     lines.append(_verdict_line(o))
     for note in c.notes:

@@ -220,7 +220,7 @@ def test_negdentry_inotify_probes_each_size_alone(bindir, tmp_path):
     ns = [p["n"] for p in pts]
     assert ns == sorted(ns) and ns[0] >= 1000 and ns[1] >= 10000 and ns[2] == c["negative_created"]
     for p in pts:
-        assert p["quiet"] is True and 3 <= p["reps"] <= 6
+        assert p["quiet"] is True and p["keepalive"] is True and 3 <= p["reps"] <= 6
         assert p["first_add"]["n"] == 1 and p["rm_last_watch"]["n"] == 1
         assert p["add_watch"]["n"] == p["reps"] == p["close_watched_file"]["n"]
         assert p["rm_watch"]["n"] + p["close_watch"]["n"] == p["reps"]

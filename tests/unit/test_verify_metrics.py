@@ -62,7 +62,7 @@ def test_three_runs_a_side_cannot_call_a_metric_and_the_note_says_so():
 def test_report_text_json_and_junit_carry_metric_rows(tmp_path):
     o = outcome(compare(runs(CLEAN), runs(SLOW)), tmp_path)
     text = report.text(o)
-    line = next(ln for ln in text.splitlines() if "add_watch_latency.p50_us (x168" in ln)
+    line = next(ln for ln in text.splitlines() if "add_watch_latency.p50_us (x168, effect x2" in ln)
     assert line.split()[:4] == ["250", "42000", "0.008", "worse"]
     assert "verdict: regression: 1 signature(s) introduced on patched: metric: negdentry-inotify" in text
     doc = report.to_json(o)

@@ -6,7 +6,8 @@ theirs with --known, a plan's ``known_issues:`` or ``make test KNOWN=``):
     issues:
       - id: ext4-rcu-symlink-empty-body      # [a-z0-9._-], unique over all files
         comment: one or two lines: what the bug is, where the evidence is
-        report_url: https://...              # optional: the report or thread
+        report_url: mid:<Message-ID>          # optional: the report, as a URI; a mailing-list
+                                             # report by its Message-ID (RFC 2392)
         match:
           oracle: symlink-inconsistent       # an oracle's name, or
           # title: '^KASAN: use-after-free Read in f_show$'   a report-title regex
@@ -113,8 +114,10 @@ def _entry(path: Path, key: str, raw) -> KnownIssue:
         raise yamlfile.bad(path, f"{key}.id", f"{ident!r}: use lower-case letters, digits, '.', '_' and '-'")
     comment = yamlfile.nonempty_str(path, f"{key}.comment", raw.get("comment"))
     url = raw.get("report_url", "")
-    if url and (not isinstance(url, str) or not re.match(r"^[a-z][a-z0-9+.-]*://\S+$", url)):
-        raise yamlfile.bad(path, f"{key}.report_url", f"expected a URL, got {url!r}")
+    # Any URI (KCIDB's report_url is one); a mailing-list thread is named by its
+    # Message-ID (mid:, RFC 2392), which needs no host to mean something here.
+    if url and (not isinstance(url, str) or not re.match(r"^[a-z][a-z0-9+.-]*:\S+$", url)):
+        raise yamlfile.bad(path, f"{key}.report_url", f"expected a URI such as mid:<Message-ID>, got {url!r}")
     match = raw.get("match")
     if not isinstance(match, dict):
         raise yamlfile.bad(path, f"{key}.match", "expected a mapping with 'title' (a regex) or 'oracle' (a name)")

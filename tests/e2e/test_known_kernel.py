@@ -15,7 +15,7 @@ HARNESS = str(REPO / ".venv" / "bin" / "harness")
 KNOWN = """issues:
   - id: selftest-sysrq-panic
     comment: the self-test's own crash, declared known for this test
-    report_url: https://example.org/selftest
+    report_url: mid:selftest@harness.invalid
     match:
       title: '^kernel panic: sysrq triggered crash$'
       scenarios: [selftest-crash]

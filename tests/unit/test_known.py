@@ -25,7 +25,7 @@ ENTRIES = """
 issues:
   - id: fshow-uaf
     comment: f_show reads a freed kprobe event
-    report_url: https://example.org/bug/1
+    report_url: mid:bug-1@harness.invalid
     match:
       title: '^KASAN: use-after-free Read in f_show$'
       scenarios: [kprobe-churn]
@@ -51,7 +51,7 @@ def test_title_regex_scenario_and_version(issues):
     on61 = known.KernelFacts((6, 1, 192), {})
     t = known.triage(r, issues, on61)
     assert t.verdict == KNOWN and [k["id"] for k in t.known] == ["fshow-uaf"]
-    assert t.known[0]["report_url"] == "https://example.org/bug/1"
+    assert t.known[0]["report_url"] == "mid:bug-1@harness.invalid"
     assert "known issue fshow-uaf" in t.message
     # Outside the version range: the entry does not apply.
     assert known.triage(r, issues, known.KernelFacts((6, 12, 57), {})).verdict == FAIL

@@ -170,7 +170,7 @@ def test_known_verdict_shows_the_issue_id_and_link(run_dir):
     d, con, rep = run_dir
     rs = results(con, rep)
     known = {"id": "ext4-fast-symlink-evict", "title": "ext4 clears a fast symlink's body", "comment": "since 2022",
-             "report_url": "https://lore.example/YeWxHPDbdSfBDtyX"}
+             "report_url": "mid:YeWxHPDbdSfBDtyX@harness.invalid"}
 
     def mutate(doc):
         extra(doc, 1, verdict="KNOWN", known=[known])

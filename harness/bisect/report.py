@@ -30,10 +30,10 @@ def _labels(result: BisectResult, step: str = "") -> list[str]:
     return labels
 
 
-def _titles(step: Step, scenario: str = "") -> str:
+def _titles(step: Step, scenario: str, issues: list[known.KnownIssue]) -> str:
+    """The step's titles; known issues are marked only: their signatures still count as bad."""
     if step.verdict == SKIP:
         return step.reason
-    issues = known.load()  # marked only: a known issue's signature still counts as bad in bisect
     return "; ".join(t + (f" [known: {k}]" if (k := known.known_signature(scenario, t, issues)) else "")
                      for t in step.titles) or "-"
 
@@ -55,8 +55,9 @@ def text(result: BisectResult, meta: dict, width: int = 110) -> str:
     lines.append(f"scenario: {meta.get('scenario', '?')}, {meta.get('duration', '?')} s per run; "
                  f"{result.bisect_steps} bisection steps after the endpoints")
     rows = [("step", "commit", "verdict", "runs", "time", "titles")]
+    issues, scenario = known.load(), meta.get("scenario", "")
     for label, s in zip(_labels(result), result.steps):
-        rows.append((label, s.commit[:12], s.verdict, _runs(s), f"{s.seconds:.0f}s", _titles(s, meta.get("scenario", ""))))
+        rows.append((label, s.commit[:12], s.verdict, _runs(s), f"{s.seconds:.0f}s", _titles(s, scenario, issues)))
     w = [max(len(r[i]) for r in rows) for i in range(5)]
     room = max(20, width - sum(w) - 10)
     for r in rows:

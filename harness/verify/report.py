@@ -27,9 +27,11 @@ def _row_name(r: Row) -> str:
     return f"{r.scenario}: {r.signature}"
 
 
-def _known(r: Row) -> str:
-    """The shipped known issue this row's signature is, if any: statistics unchanged, only marked."""
-    return known.known_signature(r.scenario, r.signature, known.load())
+def _known_marks(rows: list[Row]) -> dict[Row, str]:
+    """Each row's shipped known issue, "" for none: statistics unchanged, only marked.
+    The list is read once per rendering, not once per row."""
+    issues = known.load()
+    return {r: known.known_signature(r.scenario, r.signature, issues) for r in rows}
 
 
 def _metric_name(m: MetricRow) -> str:
@@ -54,6 +56,7 @@ def _verdict_line(o: Outcome) -> str:
 def text(o: Outcome) -> str:
     c = o.comparison
     req = o.request
+    marks = _known_marks(c.rows)
     lines = [f"verify: {len(o.patches)} patch{'es' * (len(o.patches) != 1)} on {o.tree}"]
     for p in o.patches:
         lines.append(f"  {p.label}" + (f" ({p.applied_with})" if p.applied_with else ""))
@@ -72,7 +75,7 @@ def text(o: Outcome) -> str:
         change = r.change + (" (new)" if r.new and r.change == "introduced" else "")
         lines.append(
             f"{f'{r.baseline}:{r.baseline_runs}':>12}  {f'{r.patched}:{r.patched_runs}':>12}  {fmt_p(r.p):>8}"
-            f"  {change:<16}  {_row_name(r)}" + (f"  [known: {k}]" if (k := _known(r)) else "")
+            f"  {change:<16}  {_row_name(r)}" + (f"  [known: {k}]" if (k := marks[r]) else "")
         )
     if not c.rows and c.verdict != VERDICT_ERROR:
         lines.append(f"{'':>12}  {'':>12}  {'':>8}  {'':<16}  (no signature on either side)")
@@ -97,6 +100,7 @@ def _fmt_num(v: float) -> str:
 def to_json(o: Outcome) -> dict:
     c = o.comparison
     req = o.request
+    marks = _known_marks(c.rows)
     return {
         "verdict": c.verdict,
         "error_side": c.error_side,
@@ -104,7 +108,7 @@ def to_json(o: Outcome) -> dict:
         "introduced": [r.to_json() for r in c.introduced],
         "fixed": [r.to_json() for r in c.fixed],
         "checkpatch": o.checkpatch.to_json(),
-        "rows": [dict(r.to_json(), change=r.change, known=_known(r)) for r in c.rows],
+        "rows": [dict(r.to_json(), change=r.change, known=marks[r]) for r in c.rows],
         "metrics": [m.to_json() for m in c.metric_rows],
         "boot": {side: s.to_json() for side, s in c.sides.items()},
         "boot_p": c.boot_p,

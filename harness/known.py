@@ -47,7 +47,7 @@ KERNEL_KEYS = {"from", "to", "config"}
 
 
 @dataclass(frozen=True)
-class KernelFacts:
+class KernelInfo:
     """What an entry's ``kernel:`` is checked against."""
 
     version: Version | None = None
@@ -67,7 +67,7 @@ class KnownIssue:
     config: str | None = None
     report_url: str = ""
 
-    def applies(self, kernel: KernelFacts) -> bool:
+    def applies(self, kernel: KernelInfo) -> bool:
         if self.low is not None or self.high is not None:
             if kernel.version is None:
                 return False
@@ -203,7 +203,7 @@ def match_result(result: RunResult, issues: list[KnownIssue]) -> list[KnownIssue
     return list(found.values())
 
 
-def triage(result: RunResult, issues: list[KnownIssue], kernel: KernelFacts) -> RunResult:
+def triage(result: RunResult, issues: list[KnownIssue], kernel: KernelInfo) -> RunResult:
     """``result`` as KNOWN when every signature of its FAIL is a known issue of this kernel."""
     hits = match_result(result, [i for i in issues if i.applies(kernel)])
     if hits is None:
@@ -212,7 +212,7 @@ def triage(result: RunResult, issues: list[KnownIssue], kernel: KernelFacts) -> 
     return replace(result, verdict=KNOWN, known=[i.to_json() for i in hits], message=f"known issue {ids}: {result.message}")
 
 
-def known_signature(scenario: str, signature: str, issues: list[KnownIssue], kernel: KernelFacts | None = None) -> str:
+def known_signature(scenario: str, signature: str, issues: list[KnownIssue], kernel: KernelInfo | None = None) -> str:
     """The id of the entry that matches a signature (verify's and bisect's tables), or ""."""
     for i in issues:
         if (kernel is None or i.applies(kernel)) and i.matches(scenario, signature):
@@ -230,7 +230,7 @@ class Seen:
     scenarios: set[str] = field(default_factory=set)
 
 
-def sightings(results: list[RunResult], issues: list[KnownIssue], kernel: KernelFacts) -> list[Seen]:
+def sightings(results: list[RunResult], issues: list[KnownIssue], kernel: KernelInfo) -> list[Seen]:
     """Every entry that applies to this kernel and covers a scenario that completed a run."""
     out = []
     for issue in issues:
@@ -251,7 +251,7 @@ def sightings(results: list[RunResult], issues: list[KnownIssue], kernel: Kernel
     return out
 
 
-def closing_lines(results: list[RunResult], issues: list[KnownIssue], kernel: KernelFacts) -> list[str]:
+def closing_lines(results: list[RunResult], issues: list[KnownIssue], kernel: KernelInfo) -> list[str]:
     """The last lines of a run: the known failures by id, and known issues that did not show."""
     lines = []
     known = [r for r in results if r.verdict == KNOWN]

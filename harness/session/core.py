@@ -155,8 +155,8 @@ def run_item(prep: Prepared, plan: plan_mod.Plan, run: Run, progress: Progress =
     return result
 
 
-def facts_of(prep: Prepared) -> known_mod.KernelFacts:
-    return known_mod.KernelFacts(parse_version(prep.kernel_release) if prep.kernel_release else None, prep.kernel().config())
+def facts_of(prep: Prepared) -> known_mod.KernelInfo:
+    return known_mod.KernelInfo(parse_version(prep.kernel_release) if prep.kernel_release else None, prep.kernel().config())
 
 
 def _retry(first: RunResult, retries: int, rerun: Callable[[int], RunResult], progress: Progress) -> RunResult:

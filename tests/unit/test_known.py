@@ -12,7 +12,7 @@ from harness.errors import UserError
 from harness.kbuild.release import parse_version, release_of, version_of
 from harness.verdict import ERROR, FAIL, KNOWN, PASS, RunResult, exit_code
 
-EXT4 = known.KernelFacts((6, 12, 57), {"CONFIG_EXT4_FS": "y"})
+EXT4 = known.KernelInfo((6, 12, 57), {"CONFIG_EXT4_FS": "y"})
 
 
 def write(tmp_path: Path, text: str, name: str = "k.yaml") -> Path:
@@ -48,24 +48,24 @@ def issues(tmp_path):
 
 def test_title_regex_scenario_and_version(issues):
     r = fail("kprobe-churn", ["KASAN: use-after-free Read in f_show"])
-    on61 = known.KernelFacts((6, 1, 192), {})
+    on61 = known.KernelInfo((6, 1, 192), {})
     t = known.triage(r, issues, on61)
     assert t.verdict == KNOWN and [k["id"] for k in t.known] == ["fshow-uaf"]
     assert t.known[0]["report_url"] == "mid:bug-1@harness.invalid"
     assert "known issue fshow-uaf" in t.message
     # Outside the version range: the entry does not apply.
-    assert known.triage(r, issues, known.KernelFacts((6, 12, 57), {})).verdict == FAIL
+    assert known.triage(r, issues, known.KernelInfo((6, 12, 57), {})).verdict == FAIL
     # Another scenario: the filter keeps it out.
     assert known.triage(fail("umount-check", r.titles), issues, on61).verdict == FAIL
     # A version that cannot be read never hides a failure.
-    assert known.triage(r, issues, known.KernelFacts(None, {})).verdict == FAIL
+    assert known.triage(r, issues, known.KernelInfo(None, {})).verdict == FAIL
 
 
 def test_oracle_name_and_config(issues):
     r = fail("symlink-reclaim-ext4", oracles=["symlink-inconsistent: l5 reached mode 040755 ino 12", "... and 3 more oracle failures"])
     assert known.triage(r, issues, EXT4).verdict == KNOWN
-    assert known.triage(r, issues, known.KernelFacts((6, 12), {"CONFIG_EXT4_FS": "n"})).verdict == FAIL
-    assert known.triage(r, issues, known.KernelFacts((6, 12), None)).verdict == FAIL
+    assert known.triage(r, issues, known.KernelInfo((6, 12), {"CONFIG_EXT4_FS": "n"})).verdict == FAIL
+    assert known.triage(r, issues, known.KernelInfo((6, 12), None)).verdict == FAIL
 
 
 def test_a_new_signature_beside_a_known_one_stays_fail(issues):
@@ -89,7 +89,7 @@ def test_known_alone_exits_zero_and_new_fail_exits_one(issues):
 def test_closing_lines_and_not_seen(issues):
     k = known.triage(fail("symlink-reclaim-ext4", oracles=["symlink-inconsistent: x"]), issues, EXT4)
     passes = [RunResult("kprobe-churn", i, PASS) for i in range(3)]
-    on61 = known.KernelFacts((6, 1, 192), {"CONFIG_EXT4_FS": "y"})
+    on61 = known.KernelInfo((6, 1, 192), {"CONFIG_EXT4_FS": "y"})
     lines = known.closing_lines([k, *passes], issues, on61)
     assert lines[0] == "1 known failure(s): ext4-body"
     assert "known issue fshow-uaf: not seen in 3 run(s) of kprobe-churn" in lines
@@ -144,9 +144,9 @@ def test_unquoted_float_version_is_read(tmp_path):
     p = write(tmp_path, "issues:\n  - id: a\n    comment: c\n    match: {oracle: x}\n    kernel: {from: 6.1, to: 6.12}")
     (issue,) = known.load([p], shipped=False)
     assert issue.low == (6, 1) and issue.high == (6, 12)
-    assert issue.applies(known.KernelFacts((6, 12, 99)))
-    assert not issue.applies(known.KernelFacts((6, 13, 0)))
-    assert not issue.applies(known.KernelFacts((5, 15, 1)))
+    assert issue.applies(known.KernelInfo((6, 12, 99)))
+    assert not issue.applies(known.KernelInfo((6, 13, 0)))
+    assert not issue.applies(known.KernelInfo((5, 15, 1)))
 
 
 def fake_bzimage(path: Path, version: bytes) -> Path:
@@ -174,7 +174,7 @@ def test_no_shipped_entry_swallows_a_bug_corpus_signature():
     from harness.corpus import bugs
 
     shipped = known.load()
-    facts = known.KernelFacts((6, 12, 117), {"CONFIG_EXT4_FS": "y", "CONFIG_XFS_FS": "y"})
+    facts = known.KernelInfo((6, 12, 117), {"CONFIG_EXT4_FS": "y", "CONFIG_XFS_FS": "y"})
     for bug in bugs.all_bugs():
         for kind, sig in bug.signatures:
             text = sig.replace("*", "x")
@@ -186,9 +186,9 @@ def test_no_shipped_entry_swallows_a_bug_corpus_signature():
 def test_shipped_61_entries_apply_to_61_only():
     shipped = known.load()
     r = fail("kprobe-churn", ["KASAN: use-after-free Read in f_show"])
-    assert known.triage(r, shipped, known.KernelFacts((6, 1, 192), {})).known[0]["id"] == "linux-6.1-format-file-uaf"
+    assert known.triage(r, shipped, known.KernelInfo((6, 1, 192), {})).known[0]["id"] == "linux-6.1-format-file-uaf"
     # On 6.12 the same title is a new bug (the corpus's eventfs-file-uaf is one): never swallowed there.
-    assert known.triage(r, shipped, known.KernelFacts((6, 12, 117), {})).verdict == FAIL
+    assert known.triage(r, shipped, known.KernelInfo((6, 12, 117), {})).verdict == FAIL
     # Before the 6.1.64 backport that opened the hole, and on another scenario: not this entry.
-    assert known.triage(r, shipped, known.KernelFacts((6, 1, 60), {})).verdict == FAIL
-    assert known.triage(fail("umount-check", r.titles), shipped, known.KernelFacts((6, 1, 192), {})).verdict == FAIL
+    assert known.triage(r, shipped, known.KernelInfo((6, 1, 60), {})).verdict == FAIL
+    assert known.triage(fail("umount-check", r.titles), shipped, known.KernelInfo((6, 1, 192), {})).verdict == FAIL

@@ -23,7 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from harness import known as known_mod
@@ -31,7 +31,7 @@ from harness import metrics
 from harness.argtypes import fraction
 from harness.errors import EXIT_FAIL, EXIT_OK
 from harness.results.compare_page import CLASSES, FIXED, FLAKY, NEW, STILL_FAILING, CompareRow, render_compare
-from harness.verdict import FAIL, KNOWN, RunResult, load_results
+from harness.verdict import RunResult, load_results
 from harness.verify.compare import ANY_FAILURE, ALPHA, Row, compare as verify_compare
 from harness.verify.report import fmt_p
 
@@ -69,13 +69,9 @@ def _classify(r: Row, alpha: float) -> str:
     return STILL_FAILING if always or r.p < alpha else FLAKY
 
 
-def _as_fail(results: list[RunResult]) -> list[RunResult]:
-    return [replace(r, verdict=FAIL) if r.verdict == KNOWN else r for r in results]
-
-
 def compare_runs(old: list[RunResult], new: list[RunResult], issues: list[known_mod.KnownIssue] = (),
                  *, alpha: float = ALPHA, old_dir: Path = Path("OLD"), new_dir: Path = Path("NEW")) -> RunComparison:
-    cmp = verify_compare(_as_fail(old), _as_fail(new), alpha=alpha)
+    cmp = verify_compare(old, new, alpha=alpha)  # KNOWN runs count: verdict.COMPLETED has them
     rows = []
     for r in cmp.rows:
         if r.signature == ANY_FAILURE:

@@ -147,7 +147,7 @@ def items(plan: plan_mod.Plan, duration: int | None = None, runs: int | None = N
 def run_item(prep: Prepared, plan: plan_mod.Plan, run: Run, progress: Progress = stderr_progress) -> RunResult:
     run_dir = Path(prep.run_dir)
     bed, workdir = prep.testbed(plan), run_dir / "vms" / run.stem
-    result = known_mod.triage(execute(run, bed, workdir, progress), known_mod.load(prep.known_files), facts_of(prep))
+    result = known_mod.triage(execute(run, bed, workdir, progress), known_mod.load(prep.known_files), kernel_info(prep))
     if result.verdict == Verdict.FAIL and prep.retries > 0:
         result = _retry(result, prep.retries, lambda k: execute(run, bed, workdir.with_name(f"{workdir.name}-retry{k}"), progress), progress)
     store(result, item_file(run_dir / "items", run))
@@ -155,7 +155,7 @@ def run_item(prep: Prepared, plan: plan_mod.Plan, run: Run, progress: Progress =
     return result
 
 
-def facts_of(prep: Prepared) -> known_mod.KernelInfo:
+def kernel_info(prep: Prepared) -> known_mod.KernelInfo:
     return known_mod.KernelInfo(parse_version(prep.kernel_release) if prep.kernel_release else None, prep.kernel().config())
 
 
@@ -196,7 +196,7 @@ def finish(prep: Prepared, results: list[RunResult]) -> tuple[int, str]:
         lines.append(NOTHING_TESTED)  # and exit 2: a run that tested nothing is not a pass
     lines += [f"results: {run_dir}", f"page: {files['page']}"]
     issues = known_mod.load(prep.known_files)
-    lines += known_mod.closing_lines(results, issues, facts_of(prep))
+    lines += known_mod.closing_lines(results, issues, kernel_info(prep))
     if prep.baseline:
         c = compare.compare_runs(compare.load_results(Path(prep.baseline)), results, issues,
                                  old_dir=Path(prep.baseline), new_dir=run_dir)

@@ -61,6 +61,17 @@ def fraction(text: str) -> float:
     return value
 
 
+def factor(text: str) -> float:
+    """A minimum effect: how many times bigger or smaller, at least 1 ("2", "x2" and "1.5" all read)."""
+    try:
+        value = float(str(text).strip().removeprefix("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a factor of at least 1, such as 2 or x1.5, got {text!r}") from None
+    if not 1 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a factor of at least 1, such as 2 or x1.5, got {text!r}")
+    return value
+
+
 def size_mib(text: str) -> int:
     """A memory size in MiB: "2048", "2048M", "2G" or "2GiB", as vng and QEMU's -m take it."""
     m = _SIZE.match(str(text))

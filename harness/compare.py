@@ -28,7 +28,7 @@ from pathlib import Path
 
 from harness import known as known_mod
 from harness import metrics
-from harness.argtypes import fraction
+from harness.argtypes import factor, fraction
 from harness.errors import EXIT_FAIL, EXIT_OK
 from harness.results.compare_page import CLASSES, FIXED, FLAKY, NEW, STILL_FAILING, CompareRow, render_compare
 from harness.verdict import RunResult, load_results
@@ -70,8 +70,10 @@ def _classify(r: Row, alpha: float) -> str:
 
 
 def compare_runs(old: list[RunResult], new: list[RunResult], issues: list[known_mod.KnownIssue] = (),
-                 *, alpha: float = ALPHA, old_dir: Path = Path("OLD"), new_dir: Path = Path("NEW")) -> RunComparison:
-    cmp = verify_compare(old, new, alpha=alpha)  # KNOWN runs count: verdict.COMPLETED has them
+                 *, alpha: float = ALPHA, min_effect: float = metrics.MIN_EFFECT,
+                 old_dir: Path = Path("OLD"), new_dir: Path = Path("NEW")) -> RunComparison:
+    # KNOWN runs count: verdict.COMPLETED has them. verify's comparison also ranks the metrics.
+    cmp = verify_compare(old, new, alpha=alpha, min_effect=min_effect)
     rows = []
     for r in cmp.rows:
         if r.signature == ANY_FAILURE:
@@ -89,11 +91,12 @@ def compare_runs(old: list[RunResult], new: list[RunResult], issues: list[known_
         notes.append(f"only in NEW, not compared: {', '.join(only_new)}")
     if cmp.error:
         notes.append(cmp.error)
-    return RunComparison(old_dir, new_dir, rows, notes, alpha, metrics.compare_runs(old, new, alpha=alpha))
+    return RunComparison(old_dir, new_dir, rows, notes, alpha, cmp.metric_rows)
 
 
-def compare_dirs(old_dir: Path, new_dir: Path, issues: list[known_mod.KnownIssue] = (), alpha: float = ALPHA) -> RunComparison:
-    return compare_runs(load_results(old_dir), load_results(new_dir), issues, alpha=alpha,
+def compare_dirs(old_dir: Path, new_dir: Path, issues: list[known_mod.KnownIssue] = (), alpha: float = ALPHA,
+                 min_effect: float = metrics.MIN_EFFECT) -> RunComparison:
+    return compare_runs(load_results(old_dir), load_results(new_dir), issues, alpha=alpha, min_effect=min_effect,
                         old_dir=Path(old_dir), new_dir=Path(new_dir))
 
 
@@ -143,13 +146,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--known", action="append", default=[], metavar="FILE",
                    help="extra known-issue file (repeatable; 'none' turns every list off, the shipped one included)")
     p.add_argument("--alpha", type=fraction, default=ALPHA, help=f"significance level (default: {ALPHA})")
+    p.add_argument("--min-effect", type=factor, default=metrics.MIN_EFFECT, metavar="X",
+                   help="a metric counts as changed only beyond this factor either way; metrics that declare "
+                   "a larger one (throughput, tails) keep theirs (default: 2)")
     p.add_argument("--json", action="store_true", help="print the comparison as JSON")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     issues = known_mod.load(args.known)
-    c = compare_dirs(Path(args.old), Path(args.new), issues, args.alpha)
+    c = compare_dirs(Path(args.old), Path(args.new), issues, args.alpha, args.min_effect)
     page = write_page(c, Path(args.new) / "compare.html")
     print(json.dumps(to_json(c), indent=2) if args.json else text(c), flush=True)
     # Last, and on stderr with --json so stdout stays one JSON document.

@@ -50,7 +50,9 @@ EXACT_MAX = 40  # exact U distribution up to this many runs a side (no ties)
 class Metric:
     key: str  # dotted counter path, or a scaling ratio key (scaling.ratio_key)
     worse: str = HIGHER  # HIGHER (latency) or LOWER (throughput)
-    min_effect: float | None = None  # None: the comparison's own (x2 by default)
+    # A noise floor measured for this metric (throughput, tails): the comparison
+    # uses the larger of it and its own minimum effect. None: the comparison's.
+    min_effect: float | None = None
 
     def __post_init__(self) -> None:
         if self.worse not in (HIGHER, LOWER):
@@ -244,7 +246,9 @@ def compare_runs(
 
     ``old`` and ``new`` are per-run results (RunResult or their dicts, as in
     results.json or verify's items/); ``declared`` maps scenario names to
-    metrics (default: each scenario's own ``metrics``).
+    metrics (default: each scenario's own ``metrics``). ``min_effect`` is
+    the command line's (--min-effect): a metric that declares a larger one,
+    because it moves more with the host's load, keeps its own.
     """
     if min_effect < 1:
         raise ValueError(f"min_effect must be >= 1 (a factor), not {min_effect!r}")
@@ -257,7 +261,7 @@ def compare_runs(
             b = tuple(v for c in sides.new[scenario] if (v := value(c, m.key)) is not None)
             if not a or not b:
                 continue
-            rows.append(_row(scenario, m, a, b, alpha, m.min_effect or min_effect))
+            rows.append(_row(scenario, m, a, b, alpha, max(m.min_effect or 1.0, min_effect)))
     rows.sort(key=lambda r: (r.change == "", r.p, r.scenario, r.key))
     return rows
 

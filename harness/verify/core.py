@@ -20,6 +20,7 @@ from typing import Callable
 from harness.errors import EXIT_ERROR, EXIT_FAIL, EXIT_OK, BuildError, UserError
 from harness.kbuild.build import Kernel
 from harness.kbuild.source import Prebuilt, resolve
+from harness.metrics import MIN_EFFECT
 from harness.runner import Run, error_result, item_file, store
 from harness.verdict import COMPLETED, ErrorKind, RunResult, Verdict
 from harness.verify import patches as patches_mod
@@ -66,6 +67,7 @@ class Request:
     sizing: Sizing
     run_dir: Path
     alpha: float = ALPHA
+    min_effect: float = MIN_EFFECT  # metrics: the smallest change that counts (harness/metrics.py)
     use_git: bool | None = None  # None: git if installed (tests force either path)
     copy_root: Path | None = None  # None: cache_dir()/verify
 
@@ -202,7 +204,8 @@ def verify(req: Request, deps: Deps, progress: Progress = print) -> Outcome:
             jobs = jobs_for(req.scenarios, req.sizing.runs, req.sizing.durations)
             progress(f"verify: {req.sizing.describe()}")
             results, cancelled = run_all(kernels, jobs, runner, req.sizing.workers, req.run_dir, progress)
-    comparison = compare(results[BASELINE], results[PATCHED], alpha=req.alpha, build_errors=build_errors)
+    comparison = compare(results[BASELINE], results[PATCHED], alpha=req.alpha, build_errors=build_errors,
+                         min_effect=req.min_effect)
     if cancelled:
         comparison.notes.append(f"{cancelled} runs cancelled: a side failed to boot and completed no run")
     return Outcome(

@@ -113,6 +113,7 @@ def to_json(o: Outcome) -> dict:
         "boot": {side: s.to_json() for side, s in c.sides.items()},
         "boot_p": c.boot_p,
         "alpha": c.alpha,
+        "min_effect": req.min_effect,
         "notes": c.notes,
         "kernel": str(o.tree),
         "patched_tree": str(o.copy) if o.copy else "",

@@ -103,3 +103,21 @@ def test_a_worse_metric_fails_the_comparison_and_an_equal_one_does_not():
         "metric(s) worse: metric: negdentry-inotify add_watch_latency.p50_us" in compare.text(c)
     same = compare.compare_runs(old, [run(i, 251 + i) for i in range(5)])
     assert not same.worse_metrics and same.exit_code == 0
+
+
+def test_cli_min_effect_decides_whether_a_metric_counts(tmp_path, capsys):
+    def run(i, p50):
+        return RunResult("negdentry-inotify", i, PASS, message="ok",
+                         counters={"add_watch_latency": {"p50_us": p50}})
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    write_all(a, [run(i, 250 + i) for i in range(5)], RunMeta("a", "/src", "/bz"))
+    write_all(b, [run(i, 750 + i) for i in range(5)], RunMeta("b", "/src", "/bz"))  # x3
+    assert main(["compare", str(a), str(b), "--known", "none", "--json"]) == 1
+    (row,) = [m for m in json.loads(capsys.readouterr().out)["metrics"] if m["change"]]
+    assert row["min_effect"] == 2.0 and row["metric"] == "add_watch_latency.p50_us"
+    assert main(["compare", str(a), str(b), "--known", "none", "--min-effect", "x4"]) == 0
+    assert "metrics: 0 of 1 changed" in capsys.readouterr().out
+    assert main(["compare", str(a), str(b), "--min-effect", "0.9"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--min-effect" in err and "at least 1" in err

@@ -114,6 +114,17 @@ def test_per_metric_min_effect_overrides_the_default():
     assert row.change == "" and row.min_effect == 10.0
 
 
+def test_the_command_lines_effect_is_a_floor_under_each_metrics_own():
+    declared = {SC: (Metric(ADD.key, HIGHER, min_effect=10.0), OPS)}
+    old, new = runs([100] * 4 + [101], [1000] * 5), runs([2000, 2001, 2002, 2003, 2004], [300] * 5)
+    rows = {r.key: r for r in compare_runs(old, new, declared=declared, min_effect=1.5)}
+    assert (rows[ADD.key].min_effect, rows[ADD.key].change) == (10.0, WORSE)  # x20 > its own x10
+    assert (rows[OPS.key].min_effect, rows[OPS.key].change) == (1.5, WORSE)
+    rows = {r.key: r for r in compare_runs(old, new, declared=declared, min_effect=25.0)}
+    assert rows[ADD.key].min_effect == rows[OPS.key].min_effect == 25.0
+    assert not any(r.change for r in rows.values())
+
+
 def test_errored_runs_and_undeclared_scenarios_are_left_out():
     old = runs([250] * 5) + runs([99999], verdict=ERROR)
     new = runs([251] * 5) + runs([1, 2], scenario="other")

@@ -302,13 +302,13 @@ def test_cli_regression_json_exit_1(tmp_path, cli_fakes, capsys):
     junit = tmp_path / "j.xml"
     code = main(["verify", "--kernel", str(tree), "--patch", str(patch), "--runs", "4", "--parallel", "2",
                  "--scenario", "eventfs-lookup-race", "--json", "--junit", str(junit),
-                 "--results", str(tmp_path / "res")])
+                 "--results", str(tmp_path / "res"), "--min-effect", "3"])
     out = capsys.readouterr()
     assert code == 1, out.err
     doc = json.loads(out.out)
     assert doc["verdict"] == "regression" and doc["scenarios"] == ["eventfs-lookup-race"]
     assert [(r["signature"], r["baseline"], r["patched"]) for r in doc["introduced"]] == [(KASAN, 0, 4)]
-    assert doc["runs"] == 4 and doc["exit_code"] == 1
+    assert doc["runs"] == 4 and doc["exit_code"] == 1 and doc["min_effect"] == 3.0
     assert junit.is_file() and (tmp_path / "res" / "verify.json").is_file()
 
 

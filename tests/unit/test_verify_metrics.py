@@ -43,6 +43,13 @@ def test_worse_metric_alone_is_a_regression_with_its_signature():
     assert m.signature == "metric: negdentry-inotify add_watch_latency.p50_us 250 -> 42000 (x168), p 0.008"
 
 
+def test_a_larger_min_effect_turns_the_same_numbers_into_no_change():
+    three_x = [750, 720, 780, 765, 735]
+    assert compare(runs(CLEAN), runs(three_x)).verdict == REGRESSION
+    c = compare(runs(CLEAN), runs(three_x), min_effect=4.0)
+    assert c.verdict == NO_CHANGE and {m.min_effect for m in c.metric_rows} >= {4.0}
+
+
 def test_better_metric_alone_is_fixes():
     c = compare(runs(SLOW), runs(CLEAN))
     assert c.verdict == FIXES and [m.key for m in c.metrics_better] == ["add_watch_latency.p50_us"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 _SIZE = re.compile(r"^\s*(\d+)\s*([KMGT]?)(?:i?B)?\s*$", re.IGNORECASE)
@@ -70,6 +71,24 @@ def factor(text: str) -> float:
     if not 1 <= value < float("inf"):
         raise argparse.ArgumentTypeError(f"expected a factor of at least 1, such as 2 or x1.5, got {text!r}")
     return value
+
+
+def output_dir(text: str) -> str:
+    """A directory to write results into: it may not exist yet, but it cannot be a file or under one.
+
+    Checked here so that `--results some.log` is refused before a 15-minute
+    build, not when the first result is stored.
+    """
+    path = Path(text)
+    if not str(text).strip():
+        raise argparse.ArgumentTypeError("expected a directory, got ''")
+    for p in (path, *path.parents):
+        if p.exists():
+            if not p.is_dir():
+                what = "is" if p == path else f"is under {p}, which is"
+                raise argparse.ArgumentTypeError(f"{text} {what} a file, not a directory")
+            break
+    return text
 
 
 def size_mib(text: str) -> int:

@@ -25,6 +25,7 @@ from harness.scenarios import cli as scenarios_cli
 from harness.session import cli as session_cli
 from harness.verify import cli as verify_cli
 from harness.vm import cli as vm_cli
+from harness.vm.qemu import forced_accel
 
 COMMAND_MODULES = (
     kbuild_cli,
@@ -119,6 +120,7 @@ def _main(argv: list[str] | None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USER
     try:
+        forced_accel()  # a misspelt HARNESS_ACCEL is refused before any build
         return int(args.func(args) or 0)
     except HarnessError as e:
         print(f"harness: {e}", file=sys.stderr)

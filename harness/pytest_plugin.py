@@ -19,10 +19,11 @@ import pytest
 from harness import plan as plan_mod
 from harness import scenarios
 from harness.session import core as hsession
-from harness.argtypes import deferred, invalid, positive_int
+from harness.argtypes import deferred, invalid, output_dir, positive_int
 from harness.errors import HarnessError
 from harness.runner import Run
 from harness.verdict import Verdict
+from harness.vm.qemu import forced_accel
 from harness.session.cli import add_triage_options
 
 PREPARED = pytest.StashKey[hsession.Prepared]()
@@ -38,7 +39,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--duration", type=deferred(positive_int), default=None, help="override every scenario's duration (s)")
     g.addoption("--runs", type=deferred(positive_int), default=None, help="override the repetitions per scenario")
     g.addoption("--scenario", action="append", default=[], help="only these scenarios")
-    g.addoption("--results", default=None, help="results dir of this run (default: results/<run id>)")
+    g.addoption("--results", type=deferred(output_dir), default=None, help="results dir of this run (default: results/<run id>)")
     add_triage_options(g.addoption, wrap=deferred)
 
 
@@ -76,10 +77,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
     if _is_worker(config):
         return
-    bad = invalid({f"--{o}": config.getoption(o) for o in ("runs", "duration", "retries")})
+    bad = invalid({f"--{o}": config.getoption(o) for o in ("runs", "duration", "retries", "results")})
     if bad:
         _stop_before_start(f"user error: {bad}", 2)
     try:
+        forced_accel()  # a misspelt HARNESS_ACCEL is refused before any build
         plan = _plan(config)
         for name in config.getoption("scenario"):
             scenarios.get(name)

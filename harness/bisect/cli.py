@@ -18,7 +18,7 @@ from pathlib import Path
 from harness import plan as plan_mod
 from harness import scenarios
 from harness.bisect import report
-from harness.argtypes import positive_int
+from harness.argtypes import output_dir, positive_int
 from harness.bisect.core import DEFAULT_MAX_RUNS, DEFAULT_RUNS, Request, bisect
 
 
@@ -42,7 +42,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--jobs", "-j", type=positive_int, default=None, help="make -j for the builds")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--junit", default=None, metavar="FILE", help="also write junit XML here")
-    p.add_argument("--results", default=None, help="results dir (default results/bisect-<id>)")
+    p.add_argument("--results", type=output_dir, default=None, help="results dir (default results/bisect-<id>)")
     p.add_argument("--restart", action="store_true", help="forget the recorded steps and start over")
     p.set_defaults(func=run)
 

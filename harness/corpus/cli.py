@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from harness.argtypes import non_negative_int, positive_int
+from harness.argtypes import non_negative_int, output_dir, positive_int
 from harness.corpus import bugs
 from harness.corpus.validate import Request, table, validate
 from harness.paths import results_dir
@@ -24,7 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--runs", type=positive_int, default=3, help="runs of each bug's scenario on its kernel")
     p.add_argument("--peer-runs", type=non_negative_int, default=1, help="stress-ng runs per bug (0: skip the comparison)")
     p.add_argument("--clean-runs", type=positive_int, default=None, help="clean-kernel runs per scenario (default: --runs)")
-    p.add_argument("--results", default=None, help="results dir of this validate (default: $HARNESS_RESULTS/validate-<time>)")
+    p.add_argument("--results", type=output_dir, default=None, help="results dir of this validate (default: $HARNESS_RESULTS/validate-<time>)")
     p.set_defaults(func=run)
 
 

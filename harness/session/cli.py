@@ -9,7 +9,7 @@ from pathlib import Path
 
 from harness import plan as plan_mod
 from harness import scenarios
-from harness.argtypes import non_negative_int, positive_int
+from harness.argtypes import non_negative_int, output_dir, positive_int
 from harness.session.core import Request, default_run_dir, run_session
 
 
@@ -22,7 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="seconds of stress per run (default: the plan's, else the scenario's)")
     p.add_argument("--runs", "-n", type=positive_int, default=None,
                    help="repetitions per scenario (default: the plan's, else 1)")
-    p.add_argument("--results", default=None, help="results directory for this run (default: $HARNESS_RESULTS/<run id>)")
+    p.add_argument("--results", type=output_dir, default=None, help="results directory for this run (default: $HARNESS_RESULTS/<run id>)")
     add_triage_options(p.add_argument)
     p.set_defaults(func=run)
 

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from harness.argtypes import factor, fraction, positive_int
+from harness.argtypes import factor, fraction, output_dir, positive_int
 from harness.errors import UserError
 from harness.metrics import MIN_EFFECT
 
@@ -42,7 +42,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="a metric counts as changed only beyond this factor either way; metrics that declare "
                    "a larger one (throughput, tails) keep theirs (default: 2)")
     p.add_argument("--plan", default=None, help="YAML plan for fragments, suppressions and VM size (default: plans/default.yaml)")
-    p.add_argument("--results", default=None, help="results directory (default: results/verify-<run id>)")
+    p.add_argument("--results", type=output_dir, default=None, help="results directory (default: results/verify-<run id>)")
     p.add_argument("--json", action="store_true", help="print the outcome as JSON on stdout")
     p.add_argument("--junit", default=None, metavar="FILE", help="also write junit XML to FILE")
     p.set_defaults(func=run)

@@ -7,6 +7,8 @@ import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.errors import UserError
+
 # The guest's address on QEMU's user network; the kernel configures it from ip=.
 GUEST_IP = "10.0.2.15"
 GATEWAY = "10.0.2.2"
@@ -34,6 +36,26 @@ class Accel:
     reason: str
 
 
+ACCELS = ("kvm", "tcg")
+
+
+def forced_accel(env: dict[str, str] | None = None) -> str | None:
+    """HARNESS_ACCEL's choice, or None when it is unset or empty.
+
+    Any other value is the user's mistake: "HARNESS_ACCEL=kmv" quietly
+    falling back to detection would run a whole suite under TCG (or KVM)
+    without saying so. Entry points call this before anything slow.
+    """
+    env = dict(os.environ) if env is None else env
+    raw = env.get("HARNESS_ACCEL", "")
+    forced = raw.strip().lower()
+    if not forced:
+        return None
+    if forced not in ACCELS:
+        raise UserError(f"HARNESS_ACCEL={raw!r}: expected one of {', '.join(ACCELS)} (or unset, to detect)")
+    return forced
+
+
 def detect_accel(
     env: dict[str, str] | None = None, cpuinfo: str | None = None, kvm_device: str = "/dev/kvm"
 ) -> Accel:
@@ -45,9 +67,8 @@ def detect_accel(
     progress is restarted under TCG by the VM (see vm.VM.start).
     HARNESS_ACCEL=kvm|tcg forces a choice.
     """
-    env = dict(os.environ) if env is None else env
-    forced = env.get("HARNESS_ACCEL", "").strip().lower()
-    if forced in ("kvm", "tcg"):
+    forced = forced_accel(env)
+    if forced:
         return Accel(forced, "forced by HARNESS_ACCEL")
     if not os.access(kvm_device, os.R_OK | os.W_OK):
         return Accel("tcg", f"no usable {kvm_device}")

@@ -118,6 +118,13 @@ CASES = [
     ("build --kernel {ikconfig_nokasan}", 2, "built without CONFIG_KASAN (embedded in the image)"),
     ("build --kernel {ikconfig_kasan} -f {frag}", 2, "lacks what it asks: CONFIG_FOO (wanted y, got unset)"),
     ("validate --runs 0", 2, "argument --runs: expected a positive integer, got '0'"),
+    ("run --results /bin/ls", 2, "argument --results: /bin/ls is a file, not a directory"),
+    ("run --results /bin/ls/run1", 2, "/bin/ls/run1 is under /bin/ls, which is a file, not a directory"),
+    ("verify --kernel {notree} --patch {patch} --results {patch}", 2, "argument --results: "),
+    ("verify --kernel {notree} --patch {patch} --min-effect 0.5", 2, "expected a factor of at least 1"),
+    ("bisect --kernel {notree} --good a --bad b -s umount-check --results /bin/ls", 2, "is a file, not a directory"),
+    ("validate --results /bin/ls", 2, "argument --results: /bin/ls is a file, not a directory"),
+    ("compare {notree} {notree} --min-effect many", 2, "expected a factor of at least 1, such as 2 or x1.5"),
     ("validate --peer-runs -1", 2, "argument --peer-runs: expected an integer of 0 or more"),
     ("frobnicate", 2, "invalid choice: 'frobnicate'"),
     ("scenarios --config /bin/ls", 2, "--config /bin/ls: not a kernel .config (no CONFIG_ lines)"),
@@ -183,6 +190,7 @@ def pytest_session(*args: str) -> subprocess.CompletedProcess:
         ("--runs=0", "harness: user error: --runs: expected a positive integer, got '0'"),
         ("--duration=-5", "harness: user error: --duration: expected a positive integer, got '-5'"),
         ("--kernel=/nonexistent", "harness: user error: KERNEL=/nonexistent: no such file or directory"),
+        ("--results=/bin/ls", "harness: user error: --results: /bin/ls is a file, not a directory"),
     ],
 )
 def test_make_test_bad_input_is_printed_once_and_exits_2(arg, message):
@@ -202,3 +210,22 @@ def test_make_test_plan_not_utf8_is_one_line(files):
 def test_make_test_runs_0_stops_in_make():
     r = subprocess.run(["make", "-s", "-C", str(REPO), "test", "RUNS=0"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "RUNS=0: expected a positive integer" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("value", ["kmv", "hvf", "tcg,kvm"])
+def test_a_misspelt_harness_accel_is_refused_before_anything_runs(files, monkeypatch, capsys, value):
+    monkeypatch.setenv("HARNESS_ACCEL", value)
+    assert cli.main(["run", "-s", "selftest-crash", "--kernel", str(files["notree"])]) == 2
+    err = capsys.readouterr().err
+    assert err == f"harness: user error: HARNESS_ACCEL={value!r}: expected one of kvm, tcg (or unset, to detect)\n"
+
+
+def test_make_test_refuses_a_misspelt_harness_accel():
+    import os
+
+    r = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/kernel", "-p", "no:cacheprovider", "-n", "1"],
+        cwd=REPO, capture_output=True, text=True, timeout=120, env={**os.environ, "HARNESS_ACCEL": "kmv"},
+    )
+    assert r.returncode == 2 and "HARNESS_ACCEL='kmv': expected one of kvm, tcg" in r.stderr, r.stderr
+    assert "Traceback" not in r.stdout + r.stderr

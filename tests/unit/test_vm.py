@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import BootError, InfraError
+from harness.errors import BootError, InfraError, UserError
 from harness.vm import VM, VMOptions, machine
 from harness.vm.qemu import QemuConfig, detect_accel, qemu_argv
 
@@ -45,6 +45,10 @@ def test_accel_needs_cpu_flag_not_just_dev_kvm(tmp_path):
     assert detect_accel({}, "flags\t: fpu vmx sse2\n", str(dev)).name == "kvm"
     assert detect_accel({}, "flags\t: fpu vmx\n", str(tmp_path / "absent")).name == "tcg"
     assert detect_accel({"HARNESS_ACCEL": "kvm"}, "", str(tmp_path / "absent")).name == "kvm"
+    assert detect_accel({"HARNESS_ACCEL": " TCG "}, "flags\t: vmx\n", str(dev)).name == "tcg"
+    assert detect_accel({"HARNESS_ACCEL": ""}, "flags\t: vmx\n", str(dev)).name == "kvm"  # empty: detect
+    with pytest.raises(UserError, match="HARNESS_ACCEL='kmv'"):
+        detect_accel({"HARNESS_ACCEL": "kmv"}, "flags\t: vmx\n", str(dev))
 
 
 def make_vm(tmp_path, **opts):

@@ -145,3 +145,25 @@ def debian_source(progress=print, series: str = DEFAULT_SERIES) -> Path:
             raise
     proc.run(["rm", "-rf", tmp], check=False)
     return dest
+
+
+def git_commit(tree: str | os.PathLike) -> str:
+    """The commit a source tree is checked out at, or "" when it is not a git work tree of its own.
+
+    Recorded with the results (and as KCIDB's git_commit_hash) so a run can
+    be traced to its kernel. A tree merely inside some other repository
+    (a dotfiles checkout around ~/src) is not one: its top level must be
+    the tree itself. Uncommitted changes are not reflected.
+    """
+    path = Path(tree)
+    if not path.is_dir():
+        return ""
+    try:
+        r = proc.run(["git", "-C", path, "rev-parse", "--show-toplevel", "--verify", "HEAD"],
+                     check=False, timeout=60, what="git rev-parse")
+    except proc.ProcessError:
+        return ""  # no git on this machine: the run does not need it
+    lines = r.stdout.split() if r.ok else []
+    if len(lines) != 2 or Path(lines[0]).resolve() != path.resolve() or not re.fullmatch(r"[0-9a-f]{40,64}", lines[1]):
+        return ""
+    return lines[1]

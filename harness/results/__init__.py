@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.kbuild.facts import FACTS_NAME
 from harness.metrics import run_metrics
 from harness.results.junit import write_junit
 from harness.results.kcidb import kcidb_document
@@ -46,7 +47,11 @@ def write_all(run_dir: Path, results: list[RunResult], meta: RunMeta) -> dict[st
     out["results"].write_text(json.dumps(doc, indent=2) + "\n")
     write_junit(out["junit"], results, meta.run_id)
     out["kcidb"].write_text(json.dumps(kcidb_document(results, meta), indent=2) + "\n")
-    for name, src in (("config", meta.config_path), ("build.log", meta.build_log)):
+    # What the version facts made of the project's kconfig requests on this
+    # tree (kbuild/facts.py: symbols added, features it cannot have), kept
+    # beside the build's .config: with the run, it explains a SKIP on 6.1.
+    facts = str(Path(meta.config_path).parent / FACTS_NAME) if meta.config_path else ""
+    for name, src in (("config", meta.config_path), ("build.log", meta.build_log), (FACTS_NAME, facts)):
         if src and os.path.isfile(src):
             dest = run_dir / name
             dest.unlink(missing_ok=True)

@@ -21,6 +21,7 @@ from harness import runner, scenarios
 from harness.image import ensure_image
 from harness.kbuild import Kernel, get_kernel
 from harness.kbuild.release import parse_version, release_of
+from harness.kbuild.source import git_commit
 from harness.paths import results_dir
 from harness.results import RunMeta, summary_table, write_all
 from harness.runner import Run, Testbed, execute, item_file, store
@@ -77,6 +78,7 @@ class Prepared:
     retries: int = 0
     baseline: str = ""
     plan_path: str = ""  # the plan file, for the results page
+    git_commit: str = ""  # the source tree's HEAD, when it is a git work tree
 
     def kernel(self) -> Kernel:
         return Kernel(
@@ -126,6 +128,7 @@ def prepare(kernel_spec: str | None, plan: plan_mod.Plan, run_dir: Path, progres
         retries=retries,
         baseline=baseline,
         plan_path=str(plan.path),
+        git_commit=git_commit(kernel.source) if kernel.source else "",
     )
     if issues:
         progress(f"known issues: {len(issues)} entr{'y' if len(issues) == 1 else 'ies'}"
@@ -189,6 +192,7 @@ def finish(prep: Prepared, results: list[RunResult]) -> tuple[int, str]:
         build_seconds=prep.build_seconds,
         kernel_release=prep.kernel_release,
         plan=prep.plan_path,
+        git_commit=prep.git_commit,
     )
     files = write_all(run_dir, results, meta)
     lines = [summary_table(results)]

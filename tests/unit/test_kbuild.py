@@ -189,3 +189,22 @@ def test_unchanged_tree_and_fragments_reuse_the_merge(fake_tree, tmp_path, cache
     (fake_tree / "new.c").write_text("")  # a real change: merged again, and now the merge fails
     with pytest.raises(UserError, match="kconfig merge failed"):
         build(SourceTree(fake_tree, "tree"), [f], progress=lambda m: None)
+
+
+def test_git_commit_of_a_tree_that_is_its_own_work_tree(tmp_path):
+    import subprocess
+
+    from harness.kbuild.source import git_commit
+
+    tree = tmp_path / "linux"
+    (tree / "fs").mkdir(parents=True)
+    (tree / "Makefile").write_text("VERSION = 6\n")
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t",
+           "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    assert git_commit(tree) == ""  # not a repository yet
+    for argv in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "x"]):
+        subprocess.run(["git", "-C", str(tree), *argv], check=True, env=env)
+    head = subprocess.run(["git", "-C", str(tree), "rev-parse", "HEAD"], capture_output=True, text=True, env=env).stdout.strip()
+    assert git_commit(tree) == head and len(head) == 40
+    assert git_commit(tree / "fs") == ""  # inside a repository, but not its top
+    assert git_commit(tmp_path / "missing") == "" and git_commit(tree / "Makefile") == ""

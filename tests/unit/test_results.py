@@ -52,6 +52,22 @@ def test_write_all_renders_junit_json_and_valid_kcidb(tmp_path):
     assert (tmp_path / "results" / "latest").resolve() == run_dir.resolve()
 
 
+def test_write_all_keeps_the_builds_config_and_kernel_facts_and_the_commit(tmp_path):
+    build = tmp_path / "build"
+    build.mkdir()
+    (build / ".config").write_text("CONFIG_KASAN=y\n")
+    (build / "kernel-facts.json").write_text('{"version": "6.1.192"}')
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    run_dir = tmp_path / "results" / "run3"
+    files = write_all(run_dir, sample(), RunMeta("run3", "/src/linux", "/b/bzImage", config_path=str(build / ".config"),
+                                                 git_commit=commit))
+    assert (run_dir / "config").read_text() == "CONFIG_KASAN=y\n"
+    assert json.loads((run_dir / "kernel-facts.json").read_text()) == {"version": "6.1.192"}
+    assert json.loads(files["results"].read_text())["meta"]["git_commit"] == commit
+    (checkout,) = json.loads(files["kcidb"].read_text())["checkouts"]
+    assert checkout["git_commit_hash"] == commit
+
+
 def test_summary_table_lists_worst_verdict_and_titles():
     table = summary_table(sample() + [RunResult("kprobe-churn", 1, FAIL, titles=["WARNING in eventfs_x"], message="w")])
     lines = table.splitlines()

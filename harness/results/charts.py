@@ -9,18 +9,34 @@ applies and a title can be searched for.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import matplotlib
-import matplotlib.ticker
+from harness.results.progress import FAILURE_KEYS, Progress
 
-matplotlib.use("Agg")  # never a display, whatever MPLBACKEND says
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
 
-from harness.results.progress import FAILURE_KEYS, Progress  # noqa: E402
+@functools.cache
+def _mpl() -> ModuleType:
+    """matplotlib, loaded by the first chart drawn.
+
+    Imported at the top, it (with numpy) was most of every harness
+    command's start-up: about 0.4 s and 60 MB of RSS, paid by `harness
+    analyze` and `--help` too, because the CLI imports every subcommand.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")  # never a display, whatever MPLBACKEND says
+    import matplotlib.figure
+    import matplotlib.patches
+    import matplotlib.ticker
+
+    return matplotlib
 
 INK, MUTED, GRID = "#1f2933", "#6b7785", "#e4e7eb"
 RED, BLUE, GREY = "#c0392b", "#2b6cb0", "#a0aab4"
@@ -43,7 +59,7 @@ _ROOT_SIZE = re.compile(r'<svg([^>]*?) width="[^"]*" height="[^"]*"')
 def _svg(fig: Figure, salt: str) -> str:
     """The figure as an <svg> element: no XML prolog, sized by the page's CSS."""
     buf = io.StringIO()
-    with matplotlib.rc_context({"svg.hashsalt": salt}):
+    with _mpl().rc_context({"svg.hashsalt": salt}):
         fig.savefig(buf, format="svg", bbox_inches="tight", pad_inches=0.05)
     text = buf.getvalue()
     text = text[text.index("<svg"):]
@@ -70,8 +86,8 @@ def progress_chart(p: Progress, *, detection_s: float | None = None, duration_s:
     drawn = [s for s in p.series if len(s.points) > 1 and not s.flat][:MAX_SERIES]
     if not drawn:
         return ""
-    with matplotlib.rc_context(_RC):
-        fig = Figure(figsize=(6.4, 0.62 * len(drawn) + 0.35))
+    with _mpl().rc_context(_RC):
+        fig = _mpl().figure.Figure(figsize=(6.4, 0.62 * len(drawn) + 0.35))
         axes = fig.subplots(len(drawn), 1, sharex=True, squeeze=False)[:, 0]
         marks = [(t, lbl) for t, lbl in ((p.first_failure_s, "oracle failure"), (detection_s, "detected"))
                  if t is not None]
@@ -84,8 +100,8 @@ def progress_chart(p: Progress, *, detection_s: float | None = None, duration_s:
             ax.fill_between(xs, ys, color=color, alpha=0.07, step="post" if s.key in FAILURE_KEYS else None)
             top = max(ys)
             ax.set_ylim(min(0.0, min(ys)), top * 1.18 if top > 0 else 1.0)  # room for the highest point
-            ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(2))
-            ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: _short(v)))
+            ax.yaxis.set_major_locator(_mpl().ticker.MaxNLocator(2))
+            ax.yaxis.set_major_formatter(_mpl().ticker.FuncFormatter(lambda v, _: _short(v)))
             ax.grid(axis="y", color=GRID, linewidth=0.6)
             ax.text(1.01, 0.5, s.name, transform=ax.transAxes, va="center", ha="left", color=INK, fontsize=8)
             for t, _ in marks:
@@ -111,8 +127,8 @@ def count_bars(rows: list[tuple[str, int, int, int, int]], labels: tuple[str, st
     if not rows:
         return ""
     step = 1.5
-    with matplotlib.rc_context(_RC):
-        fig = Figure(figsize=(7.2, 0.5 * len(rows) + 0.55))
+    with _mpl().rc_context(_RC):
+        fig = _mpl().figure.Figure(figsize=(7.2, 0.5 * len(rows) + 0.55))
         ax = fig.subplots()
         n = len(rows)
         for i, (name, a, an, b, bn) in enumerate(rows):
@@ -126,11 +142,11 @@ def count_bars(rows: list[tuple[str, int, int, int, int]], labels: tuple[str, st
         ax.spines["left"].set_visible(False)
         ax.set_ylim(-0.1, (n - 1) * step + 1.45)
         ax.set_xlim(0, 1.08)
-        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+        ax.xaxis.set_major_formatter(_mpl().ticker.PercentFormatter(1.0))
         ax.set_xlabel("share of completed runs showing it")
         ax.grid(axis="x", color=GRID, linewidth=0.6)
         ax.set_axisbelow(True)
-        handles = [Patch(color=GREY, label=labels[0]), Patch(color=BLUE, label=labels[1])]
+        handles = [_mpl().patches.Patch(color=GREY, label=labels[0]), _mpl().patches.Patch(color=BLUE, label=labels[1])]
         ax.legend(handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, fontsize=7, frameon=False)
         return _svg(fig, salt)
 

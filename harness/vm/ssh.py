@@ -6,11 +6,22 @@ import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
-
-import paramiko
+from types import ModuleType
+from typing import TYPE_CHECKING, Callable
 
 from harness.errors import GuestLost
+
+if TYPE_CHECKING:
+    import paramiko
+
+
+def _paramiko() -> ModuleType:
+    """paramiko, loaded by the first connection: importing it (and its
+    cryptography) costs every harness command about 30 MB and most of a
+    second, and `harness analyze` or a build never opens a connection."""
+    import paramiko
+
+    return paramiko
 
 OutputSink = Callable[[str], None]
 
@@ -36,6 +47,7 @@ class SSHClient:
 
     def connect(self, deadline: float, alive: Callable[[], bool] = lambda: True) -> None:
         """Connect, retrying until ``deadline`` (time.monotonic) or until ``alive()`` says no."""
+        paramiko = _paramiko()
         pkey = paramiko.Ed25519Key.from_private_key_file(str(self.key))
         last: Exception | None = None
         while time.monotonic() < deadline and alive():
@@ -80,6 +92,7 @@ class SSHClient:
         on_stderr: OutputSink | None = None,
     ) -> CommandResult:
         """Run a shell command line in the guest; stream output lines to the sinks."""
+        paramiko = _paramiko()
         if self._client is None:
             raise GuestLost("ssh is not connected")
         start = time.monotonic()
@@ -137,6 +150,7 @@ class SSHClient:
         )
 
     def upload(self, local: Path, remote: str, mode: int = 0o755) -> None:
+        paramiko = _paramiko()
         if self._client is None:
             raise GuestLost("ssh is not connected")
         try:

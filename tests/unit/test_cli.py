@@ -95,3 +95,15 @@ def test_no_subcommand_uses_k_for_the_kernel(capsys):
         cli.main([command, "--help"])
         assert "-k KERNEL" not in capsys.readouterr().out
 
+
+
+def test_the_cli_does_not_load_charts_or_ssh_until_used():
+    # matplotlib+numpy and paramiko+cryptography were 60 MB of every command's
+    # RSS (harness analyze's included) and most of its start-up.
+    import subprocess
+    import sys
+
+    code = ("import sys, harness.cli; heavy = ('matplotlib', 'numpy', 'paramiko', 'cryptography');"
+            " print(' '.join(m for m in heavy if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert r.stdout.strip() == ""

@@ -37,6 +37,19 @@ NEGDENTRY_SCALING = tuple(
     Scaling(op, 5.0) for op in ("add_watch", "rm_watch", "close_watched_file", "close_unwatched_file")
 )
 
+# eventfs-lookup-race's probe (guest/eventfs_scaling.c): lookups in an eventfs
+# directory of 10, 100 and 1000 synthetic events. A warm lookup (a dcache hit)
+# must not grow with n at all; a cold one walks the children list to the name
+# (O(position), a fraction of a microsecond per child under TCG), a miss walks
+# all of it every time, readdir is linear by nature: at most x100 for 100x the
+# events. Bounds: see the README's "Scaling oracles" for the clean figures.
+EVENTFS_SCALING = (
+    Scaling("lookup_warm", 3.0),
+    Scaling("lookup_cold", 5.0),
+    Scaling("lookup_miss", 20.0),
+    Scaling("readdir", 100.0),
+)
+
 
 def _symlink_reclaim(name: str, fs: str, mkfs: str, description: str, extra: tuple[str, ...] = ()) -> Scenario:
     return Scenario(
@@ -93,14 +106,16 @@ SCENARIOS: tuple[Scenario, ...] = (
         description="threads released together make the first lookup of fresh eventfs names, "
         "dentries dropped between rounds; fails on ENOENT for a name that exists",
         program="eventfs-lookup-race",
-        args=("--threads", "8", "--names", "2"),
+        # --kmsg-marks: the scaling probe's sizes on the console, for the vCPU ledger.
+        args=("--threads", "8", "--names", "2", "--kmsg-marks"),
         needs=TRACING,
         duration=60,
         minimum=(("rounds", 2), ("fresh_rounds", 1)),
         features=("tracefs", "kprobe_events", "eventfs"),
         features_why="the first-lookup race it targets is eventfs's; plain tracefs makes events/ entries "
         "when the event is added, so no lookup of a fresh name ever runs",
-        metrics=(THROUGHPUT, *_lat("lookup", "round")),
+        scaling=EVENTFS_SCALING,
+        metrics=(THROUGHPUT, *_lat("lookup", "round"), *(Metric(ratio_key(b.op, b.stat)) for b in EVENTFS_SCALING)),
     ),
     _symlink_reclaim(
         "symlink-reclaim",

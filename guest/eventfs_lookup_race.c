@@ -29,7 +29,7 @@
 static const char *opt_tracefs;
 static long opt_names = 2, opt_static = 64, opt_round_timeout = 30;
 static int opt_no_kprobes, opt_no_drop;
-static struct scale_opts scale = { .at = "10,100,1000", .budget = 12, .point_s = 1.5 };
+static struct scale_opts scale = { .at = "10,100,2000", .budget = 14, .point_s = 1.5 };
 
 #define MAX_STATIC 512
 static char *static_dirs[MAX_STATIC];	/* events/<system>/<event> that always exist */
@@ -300,9 +300,9 @@ int main(int argc, char **argv)
 		{ "no-kprobes", OPT_FLAG, &opt_no_kprobes, "only static event names" },
 		{ "no-drop", OPT_FLAG, &opt_no_drop, "do not drop dentries between rounds" },
 		{ "scale-at", OPT_STR, &scale.at, "after the stress, time lookups with this many events in one "
-		  "eventfs directory, comma separated; \"\" = no probe (default 10,100,1000)" },
+		  "eventfs directory, comma separated; \"\" = no probe (default 10,100,2000)" },
 		{ "scale-budget", OPT_DOUBLE, &scale.budget, "seconds the probe may spend filling and timing; "
-		  "past it the last size is the count reached (default 12)" },
+		  "past it the last size is the count reached (default 14)" },
 		{ "scale-point-s", OPT_DOUBLE, &scale.point_s, "seconds of timing at each size, at least (default 1.5)" },
 		{ "kmsg-marks", OPT_FLAG, &scale.kmsg_marks, "write each probe's start and end to /dev/kmsg (the console)" },
 		{ NULL, 0, NULL, NULL },

@@ -1,5 +1,5 @@
 """eventfs-lookup-race's scaling probe on the clean kernel, end to end: a short
-run fills events/synthetic to 10, 100 and 1000 events after its stress, times
+run fills events/synthetic to 10, 100 and 2000 events after its stress, times
 the lookups at each size, removes every event, and the ratios reach the
 results as metrics, within the scenario's bounds."""
 
@@ -23,7 +23,9 @@ def test_short_run_probes_three_sizes_and_passes(tmp_path):
     assert res["verdict"] == "PASS"
     sc = res["counters"]["scaling"]
     assert sc["kind"] == "synth" and sc["of"] == "events in events/synthetic"
-    assert [p["n"] for p in sc["points"]] == [10, 100, 1000]
+    # The last size is what the budget filled: 2000 unless the host starved the guest.
+    n = [p["n"] for p in sc["points"]]
+    assert n[:2] == [10, 100] and 1000 <= n[2] <= 2000, n
     assert sc["left"] == 0  # every event the probe made is gone again
     for p in sc["points"]:
         assert p["drops"] is True and p["rounds"] >= 3
@@ -33,4 +35,4 @@ def test_short_run_probes_three_sizes_and_passes(tmp_path):
     # Each size's start and end on the console, for the vCPU ledger.
     console = (out / "vms" / "eventfs-lookup-race-0" / "console.log").read_text(errors="replace")
     marks = re.findall(r"eventfs-lookup-race: scaling probe (at \d+ events|done in)", console)
-    assert marks == ["at 10 events", "done in", "at 100 events", "done in", "at 1000 events", "done in"]
+    assert marks == ["at 10 events", "done in", "at 100 events", "done in", f"at {n[2]} events", "done in"]

@@ -8,9 +8,13 @@
  * releases every lookup thread at once, and waits for all of them before it
  * removes anything: so during a round the name exists and any error is the
  * kernel's.
+ *
+ * After the stress, a scaling probe times lookups against the number of
+ * events in one eventfs directory (eventfs_scaling.c).
  */
 #include "common.h"
 #include "dynevents.h"
+#include "eventfs_scaling.h"
 #include "tracefs.h"
 
 #include <dirent.h>
@@ -25,6 +29,7 @@
 static const char *opt_tracefs;
 static long opt_names = 2, opt_static = 64, opt_round_timeout = 30;
 static int opt_no_kprobes, opt_no_drop;
+static struct scale_opts scale = { .at = "10,100,2000", .budget = 14, .point_s = 1.5 };
 
 #define MAX_STATIC 512
 static char *static_dirs[MAX_STATIC];	/* events/<system>/<event> that always exist */
@@ -294,6 +299,12 @@ int main(int argc, char **argv)
 		{ "round-timeout", OPT_INT, &opt_round_timeout, "seconds a round may take before it fails (default 30)" },
 		{ "no-kprobes", OPT_FLAG, &opt_no_kprobes, "only static event names" },
 		{ "no-drop", OPT_FLAG, &opt_no_drop, "do not drop dentries between rounds" },
+		{ "scale-at", OPT_STR, &scale.at, "after the stress, time lookups with this many events in one "
+		  "eventfs directory, comma separated; \"\" = no probe (default 10,100,2000)" },
+		{ "scale-budget", OPT_DOUBLE, &scale.budget, "seconds the probe may spend filling and timing; "
+		  "past it the last size is the count reached (default 14)" },
+		{ "scale-point-s", OPT_DOUBLE, &scale.point_s, "seconds of timing at each size, at least (default 1.5)" },
+		{ "kmsg-marks", OPT_FLAG, &scale.kmsg_marks, "write each probe's start and end to /dev/kmsg (the console)" },
 		{ NULL, 0, NULL, NULL },
 	};
 	parse_opts(argc, argv, "Barrier-synchronised first lookups of fresh eventfs names; "
@@ -302,6 +313,11 @@ int main(int argc, char **argv)
 		die_setup("--names must be 1..%d and --static 0..%d", MAX_NAMES, MAX_STATIC);
 	if (opt_round_timeout < 1)
 		die_setup("--round-timeout must be at least 1 second");
+	char why[160];
+	if (scale_parse(scale.at, why, sizeof(why)))
+		die_setup("%s", why);
+	if (scale.budget <= 0 || scale.point_s < 0)
+		die_setup("--scale-budget must be > 0 and --scale-point-s >= 0");
 	const char *root = ev_opts.root = tracefs_root(opt_tracefs);
 	struct rng r;
 	rng_init(&r, (uint64_t)g_opt.seed, 2);
@@ -335,6 +351,13 @@ int main(int argc, char **argv)
 	if (!stuck && use_kprobes)
 		for (int i = 0; i < opt_names; i++)
 			ev_remove(&kprobes[i], &r);
+	/* Alone, once the lookers are joined; not with a thread stuck in the kernel. */
+	if (!stuck) {
+		scale.root = root;
+		scale.symbol = ev_opts.symbol;
+		scale.kprobes_ok = use_kprobes;
+		scale_probe(&scale);
+	}
 
 	struct json j;
 	json_begin(&j);
@@ -351,5 +374,6 @@ int main(int argc, char **argv)
 	json_str(&j, "drop_error", atomic_load(&c.drop_err) ? errname(atomic_load(&c.drop_err)) : "");
 	json_lat(&j, "lookup_latency", &lookup_lat);
 	json_lat(&j, "round_latency", &round_lat);
+	scale_json(&j);
 	return json_finish(&j, atomic_load(&c.lookups), stuck);
 }

@@ -37,6 +37,23 @@ NEGDENTRY_SCALING = tuple(
     Scaling(op, 5.0) for op in ("add_watch", "rm_watch", "close_watched_file", "close_unwatched_file")
 )
 
+# eventfs-lookup-race's probe (guest/eventfs_scaling.c): lookups in an eventfs
+# directory of 10, 100 and 2000 synthetic events, 10 -> 2000 judged. Clean runs
+# (README, "Scaling oracles"; to 1000 and to 2000 events): a warm lookup, a
+# dcache hit, must not grow and did not (x0.9-x1.5); a cold one walks the
+# children list to the name, 0.08-0.3 us a child under TCG (x1.4-x2.8); a miss
+# walks all of it every time (x2.6-x5.2); readdir is linear by nature
+# (x4-x23), bounded at x200, the growth of n itself. Warm, cold and miss sit
+# 2x or more over the clean maximum. A throwaway kernel walking the children
+# on every revalidate: warm x3.8-x9.8 at 1000 events, x7.3-x8.4 at 2000,
+# hence the largest size.
+EVENTFS_SCALING = (
+    Scaling("lookup_warm", 3.0),
+    Scaling("lookup_cold", 8.0),
+    Scaling("lookup_miss", 20.0),
+    Scaling("readdir", 200.0),
+)
+
 
 def _symlink_reclaim(name: str, fs: str, mkfs: str, description: str, extra: tuple[str, ...] = ()) -> Scenario:
     return Scenario(
@@ -93,14 +110,16 @@ SCENARIOS: tuple[Scenario, ...] = (
         description="threads released together make the first lookup of fresh eventfs names, "
         "dentries dropped between rounds; fails on ENOENT for a name that exists",
         program="eventfs-lookup-race",
-        args=("--threads", "8", "--names", "2"),
+        # --kmsg-marks: the scaling probe's sizes on the console, for the vCPU ledger.
+        args=("--threads", "8", "--names", "2", "--kmsg-marks"),
         needs=TRACING,
         duration=60,
         minimum=(("rounds", 2), ("fresh_rounds", 1)),
         features=("tracefs", "kprobe_events", "eventfs"),
         features_why="the first-lookup race it targets is eventfs's; plain tracefs makes events/ entries "
         "when the event is added, so no lookup of a fresh name ever runs",
-        metrics=(THROUGHPUT, *_lat("lookup", "round")),
+        scaling=EVENTFS_SCALING,
+        metrics=(THROUGHPUT, *_lat("lookup", "round"), *(Metric(ratio_key(b.op, b.stat)) for b in EVENTFS_SCALING)),
     ),
     _symlink_reclaim(
         "symlink-reclaim",

@@ -283,3 +283,37 @@ def test_sigterm_stops_early_with_counters(bindir, tmp_path):
     assert p.returncode == 0
     c = counters_from_output(out.decode())
     assert c["ok"] is True and c["elapsed_s"] < 10 and c["walks"] > 0
+
+
+@pytest.mark.parametrize("at", ["10,5", "0", "10,x", "10;100", "1,2,3,4,5,6,7", "200000"])
+def test_eventfs_lookup_race_rejects_bad_probe_sizes(bindir, tmp_path, at):
+    root = fake_tracefs(tmp_path)
+    r = run(bindir, "eventfs-lookup-race", "--tracefs", str(root), "--duration", "1", "--scale-at", at)
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.strip() == f"eventfs-lookup-race: bad --scale-at {at}: up to 6 increasing sizes 1..100000, comma separated"
+
+
+def test_eventfs_lookup_race_probe_skips_where_no_event_directory_appears(bindir, tmp_path):
+    # A plain synthetic_events file takes the writes, but no events/synthetic/hsc*
+    # directory appears: no size is probed, and the run still ends at its deadline.
+    root = fake_tracefs(tmp_path)
+    (root / "kprobe_events").unlink()
+    (root / "synthetic_events").touch()
+    r = run(bindir, "eventfs-lookup-race", "--tracefs", str(root), "--duration", "1", "--no-drop", "--threads", "2")
+    assert_clean_run(r, 1)
+    c = r.counters
+    assert c["scaling_points"] == 0 and c["scaling"]["points"] == []
+    assert "10 synth events made 0 directories" in r.stderr and "not probed" in r.stderr
+    assert (root / "synthetic_events").read_text().startswith("hsc0 u64 lat\nhsc1 u64 lat\n")
+    # What it wrote it removed again ("!name" lines).
+    assert "!hsc9\n" in (root / "synthetic_events").read_text()
+    assert get("eventfs-lookup-race").oracle(c) == []
+
+
+def test_eventfs_lookup_race_without_a_probe(bindir, tmp_path):
+    root = fake_tracefs(tmp_path)
+    (root / "kprobe_events").unlink()
+    (root / "synthetic_events").touch()
+    r = run(bindir, "eventfs-lookup-race", "--tracefs", str(root), "--duration", "1", "--no-drop", "--scale-at", "")
+    assert_clean_run(r, 1)
+    assert r.counters["scaling_points"] == 0 and (root / "synthetic_events").read_text() == ""

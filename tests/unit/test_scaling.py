@@ -108,3 +108,35 @@ def test_scenarios_listing_shows_metrics_and_bounds():
     out = io.StringIO()
     cli.run(SimpleNamespace(config=None, json=False), out)
     assert "scaling: add_watch p50 <= x5" in out.getvalue() and "ops_per_s (lower is worse)" in out.getvalue()
+
+
+def eventfs_counters(warm_2k=31.0, cold_2k=140.0, miss_2k=300.0, readdir_2k=5000.0):
+    c = counters((10, {"lookup_cold": 100.0, "lookup_warm": 31.0, "lookup_miss": 80.0, "readdir": 250.0}),
+                 (100, {"lookup_cold": 80.0, "lookup_warm": 30.0, "lookup_miss": 90.0, "readdir": 350.0}),
+                 (2000, {"lookup_cold": cold_2k, "lookup_warm": warm_2k, "lookup_miss": miss_2k,
+                         "readdir": readdir_2k}),
+                 of="events in events/synthetic")
+    return dict(c, oracle_failures=0, failures=[], oracles={}, stuck_threads=0)
+
+
+def test_eventfs_lookup_race_bounds_its_lookups_against_the_events_in_a_directory():
+    sc = get("eventfs-lookup-race")
+    assert {b.op for b in sc.scaling} == {"lookup_warm", "lookup_cold", "lookup_miss", "readdir"}
+    assert {ratio_key(b.op, b.stat) for b in sc.scaling} <= {m.key for m in sc.metrics}
+    assert sc.oracle(eventfs_counters()) == []
+    # A warm lookup (a dcache hit) that walks the directory: x10 from 10 to 2000 events.
+    (msg,) = sc.oracle(eventfs_counters(warm_2k=310.0))
+    assert msg.startswith("scaling: lookup_warm p50 x10 from 10 to 2k events in events/synthetic (31 -> 310 us")
+    assert oracle_key(msg) == "scaling"
+    # The miss walks all n children on a clean kernel too: linear and cheap passes, x100 does not.
+    assert sc.oracle(eventfs_counters(miss_2k=8000.0)) != []
+    # readdir is linear by nature: at most as steep as n itself.
+    assert sc.oracle(eventfs_counters(readdir_2k=40000.0)) == []
+    assert sc.oracle(eventfs_counters(readdir_2k=250.0 * 1000)) != []
+
+
+def test_eventfs_lookup_race_coverage_does_not_need_the_probe():
+    # The probe needs synthetic (or user) events for its sizes; a kernel with
+    # kprobe events only still runs the race, so no scaling_points minimum.
+    sc = get("eventfs-lookup-race")
+    assert sc.coverage({"rounds": 5, "fresh_rounds": 2, "scaling_points": 0}) == []

@@ -1,6 +1,10 @@
-"""Host CPU each vCPU got during negdentry-inotify's scaling probes, from the vCPU ledger.
+"""Host CPU each vCPU got during a scenario's scaling probes, from the vCPU ledger.
 
     .venv/bin/python bench/probe_cpu_share.py results/<run>/vms/negdentry-inotify-0 [...]
+
+Any scenario whose program marks its probes on the console reads the same
+way ("<scenario>: scaling probe at N ..." then "... scaling probe done"):
+negdentry-inotify, eventfs-lookup-race and umount-check do.
 
 A probe times the guest's wall clock; a vCPU the host did not run looks like
 a slow kernel. The program marks each probe's start and end on the console
@@ -8,7 +12,7 @@ a slow kernel. The program marks each probe's start and end on the console
 host CPU seconds and run-queue wait, so the share of a core each vCPU got in
 each probe's window is a division. Probes of one run with shares far apart
 are where a ratio may be the host's doing, not the kernel's. With no
-argument it reads results/latest's negdentry-inotify guests, if any.
+argument it reads every guest of results/latest.
 """
 
 from __future__ import annotations
@@ -21,13 +25,13 @@ from _common import REPO, say
 
 from harness.vm.vcpu import load
 
-MARK = re.compile(rb"negdentry-inotify: scaling probe (?:at (\d+) negative dentries|done)")
+MARK = re.compile(rb"[\w-]+: scaling probe (?:at (\d+) |done)")
 
 
 def main() -> int:
-    args = sys.argv[1:] or sorted(str(p) for p in (REPO / "results" / "latest" / "vms").glob("negdentry-inotify-*"))
+    args = sys.argv[1:] or sorted(str(p) for p in (REPO / "results" / "latest" / "vms").glob("*"))
     if not args:
-        say("probe_cpu_share: no negdentry-inotify guests in results/latest to read")
+        say("probe_cpu_share: no guests in results/latest to read")
         return 0
     for arg in args:
         vm = Path(arg)

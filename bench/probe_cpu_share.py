@@ -1,4 +1,4 @@
-"""Host CPU each vCPU got during negdentry-inotify's scaling probes, from the vCPU ledger.
+"""Host CPU each vCPU got during the scaling probes (negdentry-inotify, umount-check), from the vCPU ledger.
 
     .venv/bin/python bench/probe_cpu_share.py results/<run>/vms/negdentry-inotify-0 [...]
 
@@ -8,7 +8,8 @@ a slow kernel. The program marks each probe's start and end on the console
 host CPU seconds and run-queue wait, so the share of a core each vCPU got in
 each probe's window is a division. Probes of one run with shares far apart
 are where a ratio may be the host's doing, not the kernel's. With no
-argument it reads results/latest's negdentry-inotify guests, if any.
+argument it reads results/latest's negdentry-inotify and umount-check
+guests, if any.
 """
 
 from __future__ import annotations
@@ -21,13 +22,16 @@ from _common import REPO, say
 
 from harness.vm.vcpu import load
 
-MARK = re.compile(rb"negdentry-inotify: scaling probe (?:at (\d+) negative dentries|done)")
+# negdentry-inotify's probes, and umount-check's timed umounts ("at 4000 dentries (ext4)").
+PROGRAMS = ("negdentry-inotify", "umount-check")
+MARK = re.compile(rb"(?:negdentry-inotify|umount-check): scaling probe (?:at (\d+) (?:negative )?dentries|done)")
 
 
 def main() -> int:
-    args = sys.argv[1:] or sorted(str(p) for p in (REPO / "results" / "latest" / "vms").glob("negdentry-inotify-*"))
+    vms = REPO / "results" / "latest" / "vms"
+    args = sys.argv[1:] or sorted(str(p) for prog in PROGRAMS for p in vms.glob(f"{prog}-*"))
     if not args:
-        say("probe_cpu_share: no negdentry-inotify guests in results/latest to read")
+        say("probe_cpu_share: no negdentry-inotify or umount-check guests in results/latest to read")
         return 0
     for arg in args:
         vm = Path(arg)

@@ -37,6 +37,12 @@ NEGDENTRY_SCALING = tuple(
     Scaling(op, 5.0) for op in ("add_watch", "rm_watch", "close_watched_file", "close_unwatched_file")
 )
 
+# umount-check's probe: umount frees every dentry the filesystem holds, O(n)
+# on a sound kernel, so the bound is on umount's cost per dentry from the
+# smallest size to the largest. Provisional x3: one clean run's ratio was 0.25
+# (1k -> 100k, where umount's fixed ~0.2 s weighs on the smallest size).
+UMOUNT_SCALING = (Scaling("umount", 3.0, per="dentry"),)
+
 
 def _symlink_reclaim(name: str, fs: str, mkfs: str, description: str, extra: tuple[str, ...] = ()) -> Scenario:
     return Scenario(
@@ -164,9 +170,17 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         name="umount-check",
         description="XFS, ext4 and tmpfs mounted, stressed (lookups, inotify, negative dentries) and "
-        "unmounted in turn; fails on EBUSY, 'still in use'/'Busy inodes' and nr_negative drift",
+        "unmounted in turn; fails on EBUSY, 'still in use'/'Busy inodes' and nr_negative drift, and a "
+        "scaling probe fails when umount's cost per dentry grows with the dentries it frees",
         program="umount-check",
-        args=("--device", "/dev/vdb", "--fs", "xfs,ext4,tmpfs", "--cycle-sec", "8", "--storm-sec", "3"),
+        # The probe (after the first pass, so it never costs coverage) times umount of the
+        # ext4 left on the device, mounted read-only, holding 4k, 12k and 50k negative
+        # dentries: making 50k takes ~6 s and unmounting them ~3 s under TCG, ~13 s in all
+        # with 20 s allowed. A 60 s run has ~15 s left after the first pass: the sizes that
+        # do not fit are skipped, and fewer than 10x apart are not judged.
+        # --kmsg-marks: each timed umount's start and end on the console, for vcpu.tsv.
+        args=("--device", "/dev/vdb", "--fs", "xfs,ext4,tmpfs", "--cycle-sec", "8", "--storm-sec", "3",
+              "--scale-at", "4000,12000,50000", "--scale-budget", "20", "--kmsg-marks"),
         needs=("CONFIG_XFS_FS", "CONFIG_EXT4_FS", "CONFIG_TMPFS", "CONFIG_INOTIFY_USER"),
         duration=90,
         features=("inotify",),
@@ -175,8 +189,14 @@ SCENARIOS: tuple[Scenario, ...] = (
         # takes about 15 s under load: 30 s reached ext4 but not tmpfs in the verify e2e.
         shortest=60,
         scratch_disk_mb=SCRATCH_MB,
+        # No scaling_points minimum: a 60 s run may have no time left for the probe.
         minimum=(("xfs_cycles", 1), ("ext4_cycles", 1), ("tmpfs_cycles", 1)),
-        metrics=(THROUGHPUT, *_lat("mount", "umount")),
+        scaling=UMOUNT_SCALING,
+        metrics=(
+            THROUGHPUT,
+            *_lat("mount", "umount"),
+            *(Metric(ratio_key(b.op, b.stat, b.per)) for b in UMOUNT_SCALING),
+        ),
     ),
     Scenario(
         name="selftest-crash",

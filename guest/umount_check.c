@@ -441,16 +441,24 @@ static void scale_probe(const char *fs)
 		if (until > g_opt.duration - 1)
 			until = g_opt.duration - 1;
 		double left = until - elapsed_s();
-		/* The umount's share is estimated at the cheapest cost per dentry
-		 * seen, so a kernel whose umount is slow per dentry still gets its
-		 * largest size timed (past the budget: that slowness is the finding). */
-		double est = rate > 0 ? (double)scale_at[i] / rate + (double)scale_at[i] * per_dentry + 1 : 0;
-		if (left < 2 || est > left) {
-			note("scaling probe: no time left for %ld dentries (%.1fs left, %.1fs needed)", scale_at[i], left,
-			     est);
+		/* What fits in the time left: making them at the rate measured so
+		 * far, a second for the mount, and the umount at the cheapest cost
+		 * per dentry seen, so a kernel whose umount is slow per dentry still
+		 * gets its largest size timed (past the budget: that slowness is the
+		 * finding). Host load moves the rate 3x between runs: a size that
+		 * does not fit is cut to what does, unless that is under half. */
+		long target = scale_at[i];
+		if (rate > 0 && left > 1) {
+			double fit = (left - 1) / (1 / rate + per_dentry);
+			if (fit < (double)target)
+				target = (long)fit;
+		}
+		if (left < 2 || target < scale_at[i] / 2) {
+			note("scaling probe: no time left for %ld dentries (%.1fs left, %ld would fit)", scale_at[i], left,
+			     target);
 			break;
 		}
-		if (probe_point(fs, scale_at[i], until - 1))
+		if (probe_point(fs, target, until - 1))
 			break;
 		struct point *p = &points[npoints - 1];
 		if (p->make_s > 0)
@@ -458,7 +466,7 @@ static void scale_probe(const char *fs)
 		if (p->held > 0 && (per_dentry == 0 || p->umount_s / (double)p->held < per_dentry))
 			per_dentry = p->umount_s / (double)p->held;
 		if (p->made < scale_at[i])
-			break;	/* ran out of time making them */
+			break;	/* cut short: no time for a larger size */
 	}
 }
 

@@ -412,8 +412,19 @@ static int probe_point(const char *fs, long target, double until_s)
 	uint64_t ns = now_ns() - t0;
 	kmsg_mark("umount-check: scaling probe done in %.3fs\n", (double)ns / 1e9);
 	if (rc) {
-		fail(O_BUSY, "umount %s (%s, read-only, nothing open) gave %s", opt_mnt, fs, errname(err));
-		umount2(opt_mnt, MNT_DETACH);
+		/* As do_umount(): a transient EBUSY gets retries, but the timing is spoilt. */
+		for (int tries = 0; rc && err == EBUSY && tries < 3; tries++) {
+			atomic_fetch_add(&c.umount_retries, 1);
+			nap_ms(200);
+			rc = umount2(opt_mnt, 0);
+			err = errno;
+		}
+		if (rc) {
+			fail(O_BUSY, "umount %s (%s, read-only, nothing open) gave %s", opt_mnt, fs, errname(err));
+			umount2(opt_mnt, MNT_DETACH);
+		} else {
+			note("scaling probe: umount needed a retry; point dropped, probe stopped");
+		}
 		return -1;
 	}
 	if (d0 >= 0 && !dentry_state(&d1, &u, &n))
@@ -429,8 +440,9 @@ static int probe_point(const char *fs, long target, double until_s)
 }
 
 /* The probe, after the first pass over the filesystems, within
- * --scale-budget and the deadline: a size the measured rate says cannot be
- * made in the time left is not started, so a short run gets fewer points. */
+ * --scale-budget and the deadline: a size the measured rates say cannot be
+ * made and unmounted in the time left is cut to what can, or not started,
+ * so a short run gets fewer or smaller points. */
 static void scale_probe(const char *fs)
 {
 	if (!nscale_at || !fs)

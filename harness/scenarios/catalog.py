@@ -43,10 +43,10 @@ NEGDENTRY_SCALING = tuple(
 # 3k-4k to 40k-50k dentries: ratios 0.51-1.61, median 1.01 (the fixed part of
 # umount weighs on the smallest size and only lowers them; 1k -> 100k gave 0.25).
 # A throwaway kernel whose umount rescans a dentry's siblings for every other
-# dentry it collects gave x10.5 (86 -> 900 us per dentry) beside the soak and
-# x2.7 (80 -> 214) on a quieter host, where the walk over cached dentries ran
-# 6x faster; its 40k umount also got more CPU than its 3k one (vcpu.tsv), and
-# no other report. x3 is near 2x the clean maximum; a rescan for every dentry
+# dentry it collects gave x10.5 (86 -> 900 us per dentry) beside the soak,
+# x2.7 (80 -> 214) and x5.0 (33 -> 168) on a quieter host, where the walk over
+# cached dentries ran 6x faster (in the x2.7 run its 40k umount also got more
+# CPU than its 3k one, vcpu.tsv), and no other report. x3 is near 2x the clean maximum; a rescan for every dentry
 # would give about x4 even there (estimated from that run's figures).
 UMOUNT_SCALING = (Scaling("umount", 3.0, per="dentry"),)
 

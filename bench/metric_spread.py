@@ -58,7 +58,7 @@ def main() -> int:
             if xs:
                 say(f"  {m.key:<40} {spread(xs)}  {m.worse} ({len(xs)} runs)")
         for b in sc.scaling:
-            gs = [g for r in rs if (g := growth(r["counters"], b.op, b.stat))]
+            gs = [g for r in rs if (g := growth(r["counters"], b.op, b.stat, bool(b.per)))]
             if not gs:
                 continue
             ratios = [g.ratio for g in gs]

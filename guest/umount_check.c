@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
@@ -299,6 +300,221 @@ static void do_umount(const char *fs)
 	lat_add(&umount_lat, now_ns() - t0);
 }
 
+/* ---------------------------------------------------------- scaling probe
+ * Unmounting frees every dentry the filesystem holds
+ * (shrink_dcache_for_umount), so umount's cost is O(n) on a sound kernel;
+ * a kernel that rescans per dentry makes it O(n^2). The probe mounts the
+ * scratch filesystem read-only, makes --scale-at negative dentries in its
+ * root, and times umount alone, at each size of one run. The harness
+ * judges the growth of the cost per dentry between sizes
+ * (harness/scaling.py), so TCG's speed cancels.
+ *
+ * Negative dentries on xfs or ext4, not tmpfs: tmpfs's simple_lookup()
+ * drops negative dentries at once and its files cost a create each. A
+ * read-only mount: the unmount writes nothing back and flushes no journal,
+ * so its fixed cost, which only blurs the per-dentry one, stays small. */
+#define MAX_POINTS 8
+static const char *opt_scale_at = "";
+static double opt_scale_budget = 20;
+static int opt_kmsg_marks;
+static long scale_at[MAX_POINTS];
+static int nscale_at;
+static struct point {
+	long target, made, held;	/* held: nr_dentry freed by the umount */
+	double make_s, umount_s;
+	struct lat umount;
+} points[MAX_POINTS];
+static int npoints;
+static atomic_long probe_next, probe_made;
+static _Atomic uint64_t probe_until;
+static int probe_dir = -1;
+
+static void *neg_maker(void *arg)
+{
+	struct worker *w = arg;
+	char name[32];
+	struct stat st;
+	long target = (long)(intptr_t)w->arg;
+	doing(w, "probe: fstatat nonexistent");
+	for (long k; (k = atomic_fetch_add(&probe_next, 1)) < target;) {
+		if ((k & 63) == 0 && (stopping() || now_ns() > atomic_load(&probe_until)))
+			break;
+		snprintf(name, sizeof(name), "p%ld", k);
+		if (!fstatat(probe_dir, name, &st, AT_SYMLINK_NOFOLLOW)) {
+			fail(O_LOOKUP, "%s/%s exists but was never created", opt_mnt, name);
+			break;
+		}
+		if (errno != ENOENT) {
+			fail(O_FSOP, "probe: fstatat %s/%s gave %s", opt_mnt, name, errname(errno));
+			break;
+		}
+		atomic_fetch_add(&probe_made, 1);
+	}
+	return NULL;
+}
+
+static void kmsg_mark(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void kmsg_mark(const char *fmt, ...)
+{
+	char mark[160];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(mark, sizeof(mark), fmt, ap);
+	va_end(ap);
+	if (opt_kmsg_marks)
+		write_file("/dev/kmsg", mark, 0);
+}
+
+/* One point: a read-only mount, `target` negative dentries, a timed umount.
+ * 0, or -1 when the probe cannot go on. */
+static int probe_point(const char *fs, long target, double until_s)
+{
+	struct point *p = &points[npoints];
+	if (mount(device, opt_mnt, fs, MS_RDONLY | MS_NOATIME, NULL)) {
+		note("scaling probe: read-only mount of %s gave %s: probe stopped", fs, errname(errno));
+		return -1;
+	}
+	probe_dir = open(opt_mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (probe_dir < 0) {
+		fail(O_FSOP, "open %s gave %s", opt_mnt, errname(errno));
+		umount2(opt_mnt, MNT_DETACH);
+		return -1;
+	}
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int nw = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (int)ncpu;
+	struct worker *ws[8];
+	atomic_store(&probe_next, 0);
+	atomic_store(&probe_made, 0);
+	atomic_store(&probe_until, now_ns() + (uint64_t)((until_s - elapsed_s()) * 1e9));
+	uint64_t t0 = now_ns();
+	for (int i = 0; i < nw; i++)
+		ws[i] = spawn_worker("probe-maker", i, neg_maker, (void *)(intptr_t)target);
+	long stuck = 0;
+	for (int i = 0; i < nw; i++)
+		stuck += join_worker(ws[i]);
+	p->make_s = (double)(now_ns() - t0) / 1e9;
+	p->target = target;
+	p->made = atomic_load(&probe_made);
+	close(probe_dir);
+	probe_dir = -1;
+	if (stuck) {
+		umount2(opt_mnt, MNT_DETACH);
+		return -1;
+	}
+	long long d0 = -1, d1 = -1, u, n;
+	if (dentry_state(&d0, &u, &n))
+		d0 = -1;
+	/* On the console, so the vCPU ledger (vcpu.tsv) can tell an umount
+	 * the host starved from one the kernel slowed. */
+	kmsg_mark("umount-check: scaling probe at %ld dentries (%s)\n", p->made, fs);
+	t0 = now_ns();
+	int rc = umount2(opt_mnt, 0), err = errno;
+	uint64_t ns = now_ns() - t0;
+	kmsg_mark("umount-check: scaling probe done in %.3fs\n", (double)ns / 1e9);
+	if (rc) {
+		/* As do_umount(): a transient EBUSY gets retries, but the timing is spoilt. */
+		for (int tries = 0; rc && err == EBUSY && tries < 3; tries++) {
+			atomic_fetch_add(&c.umount_retries, 1);
+			nap_ms(200);
+			rc = umount2(opt_mnt, 0);
+			err = errno;
+		}
+		if (rc) {
+			fail(O_BUSY, "umount %s (%s, read-only, nothing open) gave %s", opt_mnt, fs, errname(err));
+			umount2(opt_mnt, MNT_DETACH);
+		} else {
+			note("scaling probe: umount needed a retry; point dropped, probe stopped");
+		}
+		return -1;
+	}
+	if (d0 >= 0 && !dentry_state(&d1, &u, &n))
+		p->held = d0 > d1 ? (long)(d0 - d1) : 0;
+	else
+		p->held = p->made;
+	lat_add(&p->umount, ns);
+	p->umount_s = (double)ns / 1e9;
+	npoints++;
+	note("scaling probe: %ld negative dentries made in %.1fs, umount freed %ld in %.3fs", p->made, p->make_s,
+	     p->held, p->umount_s);
+	return 0;
+}
+
+/* The probe, after the first pass over the filesystems, within
+ * --scale-budget and the deadline: a size the measured rates say cannot be
+ * made and unmounted in the time left is cut to what can, or not started,
+ * so a short run gets fewer or smaller points. */
+static void scale_probe(const char *fs)
+{
+	if (!nscale_at || !fs)
+		return;
+	double begin = elapsed_s(), rate = 0, per_dentry = 0;
+	for (int i = 0; i < nscale_at && npoints < MAX_POINTS && !stopping(); i++) {
+		double until = begin + opt_scale_budget;
+		if (until > g_opt.duration - 1)
+			until = g_opt.duration - 1;
+		double left = until - elapsed_s();
+		/* What fits in the time left: making them at the rate measured so
+		 * far, a second for the mount, and the umount at the cheapest cost
+		 * per dentry seen, so a kernel whose umount is slow per dentry still
+		 * gets its largest size timed (past the budget: that slowness is the
+		 * finding). Host load moves the rate 3x between runs: a size that
+		 * does not fit is cut to what does, unless that is under half. */
+		long target = scale_at[i];
+		if (rate > 0 && left > 1) {
+			double fit = (left - 1) / (1 / rate + per_dentry);
+			if (fit < (double)target)
+				target = (long)fit;
+		}
+		if (left < 2 || target < scale_at[i] / 2) {
+			note("scaling probe: no time left for %ld dentries (%.1fs left, %ld would fit)", scale_at[i], left,
+			     target);
+			break;
+		}
+		if (probe_point(fs, target, until - 1))
+			break;
+		struct point *p = &points[npoints - 1];
+		if (p->make_s > 0)
+			rate = (double)p->made / p->make_s;
+		if (p->held > 0 && (per_dentry == 0 || p->umount_s / (double)p->held < per_dentry))
+			per_dentry = p->umount_s / (double)p->held;
+		if (p->made < scale_at[i])
+			break;	/* cut short: no time for a larger size */
+	}
+}
+
+static void parse_scale_at(void)
+{
+	const char *s = opt_scale_at;
+	while (*s) {
+		char *end;
+		long v = strtol(s, &end, 10);
+		if (end == s || v < 1 || nscale_at >= MAX_POINTS || (nscale_at && v <= scale_at[nscale_at - 1]) ||
+		    (*end && *end != ','))
+			die_setup("bad --scale-at %s: up to %d increasing sizes >= 1, comma separated", opt_scale_at,
+				  MAX_POINTS);
+		scale_at[nscale_at++] = v;
+		s = *end == ',' ? end + 1 : end;
+	}
+}
+
+static void json_scaling(struct json *j)
+{
+	json_open(j, "scaling", '{');
+	json_str(j, "of", "dentries");
+	json_open(j, "points", '[');
+	for (int i = 0; i < npoints; i++) {
+		json_open(j, NULL, '{');
+		json_int(j, "n", points[i].held);
+		json_int(j, "target", points[i].target);
+		json_int(j, "made", points[i].made);
+		json_num(j, "make_s", points[i].make_s);
+		json_lat(j, "umount", &points[i].umount);
+		json_close(j, '}');
+	}
+	json_close(j, ']');
+	json_close(j, '}');
+}
+
 static void progress(FILE *f)
 {
 	fprintf(f, "cycles=%lld lookups=%lld churn=%lld watches=%lld storm_ops=%lld failures=%ld",
@@ -380,6 +596,10 @@ int main(int argc, char **argv)
 		{ "neg-slack", OPT_INT, &opt_neg_slack, "allowed nr_negative growth over the baseline (default 8)" },
 		{ "mkfs-timeout", OPT_INT, &opt_mkfs_timeout, "seconds mkfs may take (default 120)" },
 		{ "tmpfs-size", OPT_SIZE, &opt_tmpfs_size, "tmpfs size (default 64M)" },
+		{ "scale-at", OPT_STR, &opt_scale_at, "scaling probe: negative dentries held at each timed umount, comma "
+		  "separated, on the xfs or ext4 last made (default \"\": no probe)" },
+		{ "scale-budget", OPT_DOUBLE, &opt_scale_budget, "seconds the probe may take (default 20)" },
+		{ "kmsg-marks", OPT_FLAG, &opt_kmsg_marks, "write each probed umount's start and end to /dev/kmsg (the console)" },
 		{ NULL, 0, NULL, NULL },
 	};
 	parse_opts(argc, argv, "Mount, stress and unmount filesystems in turn; fails on EBUSY at unmount, "
@@ -388,6 +608,9 @@ int main(int argc, char **argv)
 	if (opt_files < 1 || opt_negative < 0 || opt_storm_threads < 1 || opt_storm_threads > 64 ||
 	    opt_cycle_sec <= 0 || opt_storm_sec < 0 || g_opt.threads > 1024)
 		die_setup("bad sizes: --files >= 1, --storm-threads 1..64, --cycle-sec > 0, --storm-sec >= 0");
+	if (opt_scale_budget <= 0)
+		die_setup("bad --scale-budget %g: seconds > 0", opt_scale_budget);
+	parse_scale_at();
 	int need_dev = 0;
 	for (char *s = strdup(opt_fs), *tok; (tok = strsep(&s, ","));) {
 		if (strcmp(tok, "xfs") && strcmp(tok, "ext4") && strcmp(tok, "tmpfs"))
@@ -431,6 +654,9 @@ int main(int argc, char **argv)
 		setup_error = cycle((int)(k % nfs), &on_device, k < nfs);
 		if (failures() && atomic_load(&c.cycles) < k + 1 && !setup_error)
 			break;	/* a mount failed or a thread is stuck: nothing sane to go on with */
+		/* Once every filesystem had its cycle, so the probe never costs coverage. */
+		if (k == nfs - 1 && !setup_error)
+			scale_probe(on_device);
 	}
 	mark_stress_end();
 	if (looped)
@@ -476,6 +702,8 @@ int main(int argc, char **argv)
 	json_lat(&j, "mkfs_latency", &mkfs_lat);
 	json_lat(&j, "mount_latency", &mount_lat);
 	json_lat(&j, "umount_latency", &umount_lat);
+	json_int(&j, "scaling_points", npoints);
+	json_scaling(&j);
 	long long ops = atomic_load(&c.lookups) + atomic_load(&c.churn) + atomic_load(&c.watches) + atomic_load(&c.storm_ops);
 	int rc = json_finish(&j, ops, 0);
 	return setup_error ? EXIT_SETUP : rc;

@@ -21,6 +21,13 @@ removal or on every event of a child pays it each time, and that operation's
 cost grows with n (x100 and more from 1k to 400k), far past the few-fold
 noise of a clean run. A probe taken while some thread could not be paused (a
 thread stuck in the kernel) is still judged: its cost is the kernel's.
+
+Some operations are O(n) on a sound kernel: umount frees every dentry the
+filesystem holds (umount-check's probe, "of": "dentries"). Their bound is
+on the cost per unit of n (``Scaling(..., per="dentry")``): the op's cost
+divided by the point's n. A linear cost keeps it flat, a fixed part of the
+cost only lowers it at the larger sizes, and a kernel that rescans per
+dentry makes it grow with n.
 """
 
 from __future__ import annotations
@@ -43,10 +50,14 @@ class Scaling:
     op: str  # the operation's key in each point, e.g. "add_watch"
     bound: float  # the largest allowed ratio, e.g. 10.0
     stat: str = "p50_us"  # which summary of the op's latency
+    # What one unit of n is ("dentry") when the op's sound cost is O(n): the
+    # bound is then on the cost per unit. "" bounds the cost itself.
+    per: str = ""
 
     @property
     def label(self) -> str:
-        return f"{self.op} {self.stat.removesuffix('_us')}"
+        base = f"{self.op} {self.stat.removesuffix('_us')}"
+        return f"{base} per {self.per}" if self.per else base
 
 
 @dataclass(frozen=True)
@@ -58,10 +69,20 @@ class Growth:
     small_us: float
     large_us: float
     of: str  # what n counts
+    per: bool = False  # judged per unit of n
+
+    @property
+    def small(self) -> float:
+        """The cost judged at the smallest size: the op's (floored), or that divided by n."""
+        return max(self.small_us, FLOOR_US) / (self.n_small if self.per else 1)
+
+    @property
+    def large(self) -> float:
+        return max(self.large_us, FLOOR_US) / (self.n_large if self.per else 1)
 
     @property
     def ratio(self) -> float:
-        return max(self.large_us, FLOOR_US) / max(self.small_us, FLOOR_US)
+        return self.large / self.small
 
 
 def _points(counters: Any) -> tuple[str, list[dict]]:
@@ -80,14 +101,15 @@ def _stat(point: dict, op: str, stat: str) -> float | None:
     return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
-def growth(counters: Any, op: str, stat: str = "p50_us") -> Growth | None:
-    """op's cost at the smallest and the largest size it was timed at, or None."""
+def growth(counters: Any, op: str, stat: str = "p50_us", per: bool = False) -> Growth | None:
+    """op's cost at the smallest and the largest size it was timed at, or None.
+    per: the cost per unit of n is judged, so a size of 0 has none."""
     of, pts = _points(counters)
-    timed = [(p["n"], v) for p in pts if (v := _stat(p, op, stat)) is not None]
+    timed = [(p["n"], v) for p in pts if (v := _stat(p, op, stat)) is not None and (p["n"] > 0 or not per)]
     if len(timed) < 2 or timed[-1][0] < MIN_SPREAD * max(1, timed[0][0]):
         return None
     (n0, v0), (n1, v1) = timed[0], timed[-1]
-    return Growth(op, stat, n0, n1, v0, v1, of)
+    return Growth(op, stat, n0, n1, v0, v1, of, per)
 
 
 def human(n: float) -> str:
@@ -103,19 +125,29 @@ def judge(bounds: tuple[Scaling, ...], counters: Any) -> list[str]:
     """One failure line per bound broken, in the oracle's words."""
     out = []
     for b in bounds:
-        g = growth(counters, b.op, b.stat)
+        g = growth(counters, b.op, b.stat, bool(b.per))
         if g is None or g.ratio <= b.bound:
             continue
+        span = f"from {human(g.n_small)} to {human(g.n_large)} {g.of}"
+        if b.per:
+            # Per-unit costs are small and the bounds a few-fold: more digits.
+            out.append(
+                f"{ORACLE}: {b.label} x{g.ratio:.1f} {span}"
+                f" ({g.small:.3g} -> {g.large:.3g} us per {b.per}; bound x{b.bound:g})"
+            )
+            continue
         out.append(
-            f"{ORACLE}: {b.label} x{g.ratio:.0f} from {human(g.n_small)} to {human(g.n_large)} {g.of}"
-            f" ({g.small_us:.0f} -> {g.large_us:.0f} us; bound x{b.bound:g})"
+            f"{ORACLE}: {b.label} x{g.ratio:.0f} {span} ({g.small_us:.0f} -> {g.large_us:.0f} us; bound x{b.bound:g})"
         )
     return out
 
 
-def ratio_key(op: str, stat: str = "p50_us") -> str:
+PER_N = "_per_n"  # the suffix of a per-unit ratio's key
+
+
+def ratio_key(op: str, stat: str = "p50_us", per: str = "") -> str:
     """The metric key of an op's growth ratio (harness.metrics reads it through ``value``)."""
-    return f"scaling.{op}.{stat.removesuffix('_us')}_ratio"
+    return f"scaling.{op}.{stat.removesuffix('_us')}{PER_N if per else ''}_ratio"
 
 
 def value(counters: Any, key: str) -> float | None:
@@ -123,5 +155,7 @@ def value(counters: Any, key: str) -> float | None:
     parts = key.split(".")
     if len(parts) != 3 or parts[0] != "scaling" or not parts[2].endswith("_ratio"):
         return None
-    g = growth(counters, parts[1], parts[2].removesuffix("_ratio") + "_us")
+    stat = parts[2].removesuffix("_ratio")
+    per = stat.endswith(PER_N)
+    g = growth(counters, parts[1], stat.removesuffix(PER_N) + "_us", per)
     return g.ratio if g else None

@@ -54,6 +54,20 @@ EVENTFS_SCALING = (
     Scaling("readdir", 200.0),
 )
 
+# umount-check's probe: umount frees every dentry the filesystem holds, O(n)
+# on a sound kernel, so the bound is on umount's cost per dentry from the
+# smallest size to the largest (README, "Scaling oracles"). 7 clean runs from
+# 3k-4k to 40k-50k dentries: ratios 0.51-1.61, median 1.01 (the fixed part of
+# umount weighs on the smallest size and only lowers them; 1k -> 100k gave 0.25).
+# A throwaway kernel whose umount rescans a dentry's siblings for every other
+# dentry it collects gave x10.5 (86 -> 900 us per dentry) beside the soak,
+# x2.7 (80 -> 214) and x5.0 (33 -> 168) on a quieter host, where the walk over
+# cached dentries ran 6x faster (in the x2.7 run its 40k umount also got more
+# CPU than its 3k one, vcpu.tsv), and no other report. x3 is near 2x the clean
+# maximum; a rescan for every dentry would give about x4 even there (estimated
+# from that run's figures).
+UMOUNT_SCALING = (Scaling("umount", 3.0, per="dentry"),)
+
 
 def _symlink_reclaim(name: str, fs: str, mkfs: str, description: str, extra: tuple[str, ...] = ()) -> Scenario:
     return Scenario(
@@ -187,9 +201,18 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         name="umount-check",
         description="XFS, ext4 and tmpfs mounted, stressed (lookups, inotify, negative dentries) and "
-        "unmounted in turn; fails on EBUSY, 'still in use'/'Busy inodes' and nr_negative drift",
+        "unmounted in turn; fails on EBUSY, 'still in use'/'Busy inodes' and nr_negative drift, and a "
+        "scaling probe fails when umount's cost per dentry grows with the dentries it frees",
         program="umount-check",
-        args=("--device", "/dev/vdb", "--fs", "xfs,ext4,tmpfs", "--cycle-sec", "8", "--storm-sec", "3"),
+        # The probe (after the first pass, so it never costs coverage) times umount of the
+        # ext4 left on the device, mounted read-only, holding 3k, 10k and 40k negative
+        # dentries: 5-15 s in all under TCG as the host's load varies (making 40k took
+        # 2-7.5 s, unmounting them 0.8-4.9 s), with 30 s allowed. A size that does not fit
+        # in what is left is cut to what does (skipped under half): a 60 s run on a loaded
+        # host gets 3k and 10k, and sizes less than 10x apart are not judged.
+        # --kmsg-marks: each timed umount's start and end on the console, for vcpu.tsv.
+        args=("--device", "/dev/vdb", "--fs", "xfs,ext4,tmpfs", "--cycle-sec", "8", "--storm-sec", "3",
+              "--scale-at", "3000,10000,40000", "--scale-budget", "30", "--kmsg-marks"),
         needs=("CONFIG_XFS_FS", "CONFIG_EXT4_FS", "CONFIG_TMPFS", "CONFIG_INOTIFY_USER"),
         duration=90,
         features=("inotify",),
@@ -198,8 +221,14 @@ SCENARIOS: tuple[Scenario, ...] = (
         # takes about 15 s under load: 30 s reached ext4 but not tmpfs in the verify e2e.
         shortest=60,
         scratch_disk_mb=SCRATCH_MB,
+        # No scaling_points minimum: a 60 s run may have no time left for the probe.
         minimum=(("xfs_cycles", 1), ("ext4_cycles", 1), ("tmpfs_cycles", 1)),
-        metrics=(THROUGHPUT, *_lat("mount", "umount")),
+        scaling=UMOUNT_SCALING,
+        metrics=(
+            THROUGHPUT,
+            *_lat("mount", "umount"),
+            *(Metric(ratio_key(b.op, b.stat, b.per)) for b in UMOUNT_SCALING),
+        ),
     ),
     Scenario(
         name="selftest-crash",

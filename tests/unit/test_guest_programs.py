@@ -252,6 +252,8 @@ def test_umount_check_needs_device_for_xfs(bindir, tmp_path):
     assert r.returncode == 2 and "--device" in r.stderr
     r = run(bindir, "umount-check", "--fs", "btrfs", "--duration", "1")
     assert r.returncode == 2 and "btrfs" in r.stderr
+    r = run(bindir, "umount-check", "--fs", "tmpfs", "--scale-at", "5000,1000", "--duration", "1")
+    assert r.returncode == 2 and "bad --scale-at 5000,1000" in r.stderr
 
 
 def test_umount_check_tmpfs_cycles(bindir, tmp_path):
@@ -265,6 +267,27 @@ def test_umount_check_tmpfs_cycles(bindir, tmp_path):
     c = r.counters
     assert c["cycles"] >= 2 and c["tmpfs_cycles"] == c["cycles"]
     assert c["lookups"] > 0 and c["umount_latency"]["n"] == c["cycles"] and c["kmsg_reports"] == 0
+    assert not os.path.ismount(tmp_path / "m")
+
+
+def test_umount_check_scaling_probe_times_umount_per_size(bindir, tmp_path):
+    if os.geteuid() != 0 or not proc.which("mkfs.ext4"):
+        pytest.skip("needs root and mkfs.ext4")
+    disk = tmp_path / "disk"
+    with open(disk, "wb") as f:
+        f.truncate(64 << 20)
+    r = run(bindir, "umount-check", "--device", str(disk), "--fs", "ext4", "--mountpoint", str(tmp_path / "m"),
+            "--duration", "6", "--cycle-sec", "0.5", "--storm-sec", "0", "--negative", "1000",
+            "--scale-at", "100,5000", "--scale-budget", "4")
+    if r.returncode == 2 and ("loop" in r.stderr or "cannot mount" in r.stderr):
+        pytest.skip(f"no loop device or ext4 mount here: {r.stderr.strip()}")
+    assert r.returncode == 0, r.stderr
+    c = r.counters
+    pts = c["scaling"]["points"]
+    assert c["scaling"]["of"] == "dentries" and c["scaling_points"] == len(pts) == 2
+    assert [p["target"] for p in pts] == [p["made"] for p in pts] == [100, 5000]
+    # n is what the umount freed (nr_dentry before and after): about what was made.
+    assert pts[1]["n"] > 2500 and all(p["umount"]["n"] == 1 and p["umount"]["p50_us"] > 0 for p in pts)
     assert not os.path.ismount(tmp_path / "m")
 
 

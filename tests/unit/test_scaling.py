@@ -140,3 +140,64 @@ def test_eventfs_lookup_race_coverage_does_not_need_the_probe():
     # kprobe events only still runs the race, so no scaling_points minimum.
     sc = get("eventfs-lookup-race")
     assert sc.coverage({"rounds": 5, "fresh_rounds": 2, "scaling_points": 0}) == []
+
+
+# umount-check's probe: umount frees every dentry, so its sound cost is O(n) and
+# the bound is on the cost per dentry.
+PER_DENTRY = (Scaling("umount", 3.0, per="dentry"),)
+
+
+def umount_counters(*points):
+    """points: (n dentries held, umount us)"""
+    return counters(*((n, {"umount": us}) for n, us in points), of="dentries")
+
+
+def test_linear_umount_holds_per_dentry_and_a_fixed_cost_only_lowers_the_ratio():
+    linear = umount_counters((1000, 25_000.0), (10_000, 260_000.0), (100_000, 2_700_000.0))
+    assert judge(PER_DENTRY, linear) == []
+    assert growth(linear, "umount", per=True).ratio == pytest.approx(1.08)
+    # 40 ms of fixed cost: 65 us per dentry at 1k, 27.4 at 100k.
+    fixed = umount_counters((1000, 65_000.0), (100_000, 2_740_000.0))
+    assert growth(fixed, "umount", per=True).ratio < 1
+    # The same numbers judged as a raw cost would fail: x108.
+    assert judge((Scaling("umount", 3.0),), linear)
+
+
+def test_quadratic_umount_breaks_the_per_dentry_bound():
+    quadratic = umount_counters((1000, 30_000.0), (10_000, 500_000.0), (100_000, 30_000_000.0))
+    (msg,) = judge(PER_DENTRY, quadratic)
+    assert msg == ("scaling: umount p50 per dentry x10.0 from 1k to 100k dentries "
+                   "(30 -> 300 us per dentry; bound x3)")
+    assert oracle_key(msg) == "scaling"
+    assert PER_DENTRY[0].label == "umount p50 per dentry"
+
+
+def test_per_dentry_ignores_empty_points_and_small_spreads():
+    # A size whose umount freed nothing has no cost per dentry; what is left spans x5 only.
+    c = umount_counters((0, 9_000.0), (2000, 50_000.0), (10_000, 900_000.0))
+    assert growth(c, "umount", per=True) is None and judge(PER_DENTRY, c) == []
+    # One point (a short run): nothing to judge.
+    assert judge(PER_DENTRY, umount_counters((1000, 30_000.0))) == []
+
+
+def test_per_dentry_ratio_metric_key():
+    key = ratio_key("umount", per="dentry")
+    assert key == "scaling.umount.p50_per_n_ratio"
+    quadratic = umount_counters((1000, 30_000.0), (100_000, 30_000_000.0))
+    assert scaling.value(quadratic, key) == pytest.approx(10.0)
+    # The raw ratio's key still reads the raw growth.
+    assert scaling.value(quadratic, ratio_key("umount")) == pytest.approx(1000.0)
+
+
+def test_umount_check_bounds_umount_per_dentry():
+    sc = get("umount-check")
+    (b,) = sc.scaling
+    assert (b.op, b.per) == ("umount", "dentry")
+    assert ratio_key(b.op, b.stat, b.per) in {m.key for m in sc.metrics}
+    base = dict(oracle_failures=0, failures=[], oracles={}, stuck_threads=0)
+    assert sc.oracle(dict(umount_counters((1000, 25_000.0), (100_000, 2_700_000.0)), **base)) == []
+    (msg,) = sc.oracle(dict(umount_counters((1000, 25_000.0), (100_000, 250_000_000.0)), **base))
+    assert msg.startswith("scaling: umount p50 per dentry x")
+    # A short run's probe may get no point at all: coverage does not ask for one.
+    c = {"xfs_cycles": 1, "ext4_cycles": 1, "tmpfs_cycles": 1, "scaling_points": 0}
+    assert sc.coverage(c) == []

@@ -71,8 +71,8 @@ def run(args: argparse.Namespace, out=None) -> int:
                 "optional_features": [{"feature": f, "part": part} for f, part in s.optional_features],
                 "scratch_disk_mb": s.scratch_disk_mb,
                 "description": s.description,
-                "metrics": [{"key": m.key, "worse": m.worse} for m in s.metrics],
-                "scaling": [{"op": b.op, "stat": b.stat, "bound": b.bound} for b in s.scaling],
+                "metrics": [{"key": m.key, "worse": m.worse, "min_effect": m.min_effect} for m in s.metrics],
+                "scaling": [{"op": b.op, "stat": b.stat, "bound": b.bound, "per": b.per} for b in s.scaling],
             }
             if kconfig is not None:
                 record["missing"] = missing

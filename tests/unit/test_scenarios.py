@@ -186,6 +186,9 @@ def test_cli_marks_missing_needs_from_a_config(tmp_path, capsys):
     rows = {r["name"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
     assert rows["kprobe-churn"]["missing"] == []
     assert rows["symlink-reclaim"]["missing"] == ["CONFIG_XFS_FS"]
+    assert {"op": "umount", "stat": "p50_us", "bound": 3.0, "per": "dentry"} in rows["umount-check"]["scaling"]
+    ops = {m["key"]: m for m in rows["kprobe-churn"]["metrics"]}["ops_per_s"]
+    assert (ops["worse"], ops["min_effect"]) == ("lower", 8.0)
     assert main(["scenarios", "--config", str(cfg)]) == 0
     assert "needs CONFIG_XFS_FS" in capsys.readouterr().out
 

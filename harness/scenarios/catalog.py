@@ -28,6 +28,12 @@ def _lat(*names: str) -> tuple[Metric, ...]:
 # p50s moved at most x1.5. Throughput and tails need a bigger effect to count.
 LOAD_BOUND = 8.0
 THROUGHPUT = Metric("ops_per_s", LOWER, min_effect=LOAD_BOUND)
+# Operations that wait for an (S)RCU grace period or for text patching need
+# every vCPU scheduled, so the host's load moves them more than a p50 of plain
+# work: the close of an inotify group x3.1 between hosts (above); over 15 clean
+# kprobe-churn runs in two sessions, kprobe add p50 71k-772k us and remove
+# 13.6k-62.9k, while lookup stayed within 164-295 us.
+GRACE_PERIOD_BOUND = 5.0
 # negdentry-inotify's probe: on a fixed kernel only the first add walks the
 # children; these must cost the same at 1k as at the full count. Measured
 # (README, "Scaling oracles"): 10 clean runs, 1k -> ~100k dentries, ratios
@@ -117,7 +123,8 @@ SCENARIOS: tuple[Scenario, ...] = (
             ("synthetic_events", "synthetic-event churn"),
             ("tracefs_instances", "instance churn"),
         ),
-        metrics=(THROUGHPUT, *_lat("add", "remove", "lookup")),
+        metrics=(THROUGHPUT, *_lat("lookup"),
+                 *(Metric(f"{op}_latency.p50_us", min_effect=GRACE_PERIOD_BOUND) for op in ("add", "remove"))),
     ),
     Scenario(
         name="eventfs-lookup-race",
@@ -192,7 +199,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         scaling=NEGDENTRY_SCALING,
         metrics=(
             *_lat("add_watch", "rm_watch", "open"),
-            Metric("close_watch_latency.p50_us", min_effect=5.0),
+            Metric("close_watch_latency.p50_us", min_effect=GRACE_PERIOD_BOUND),
             Metric("open_latency.p99_us", min_effect=LOAD_BOUND),
             Metric("create_per_s", LOWER, min_effect=LOAD_BOUND),
             *(Metric(ratio_key(b.op, b.stat)) for b in NEGDENTRY_SCALING),

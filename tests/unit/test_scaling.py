@@ -103,7 +103,7 @@ def test_scenarios_listing_shows_metrics_and_bounds():
     out = io.StringIO()
     assert cli.run(SimpleNamespace(config=None, json=True), out) == 0
     rec = next(json.loads(ln) for ln in out.getvalue().splitlines() if '"negdentry-inotify"' in ln)
-    assert {"key": "add_watch_latency.p50_us", "worse": "higher"} in rec["metrics"]
+    assert {"key": "add_watch_latency.p50_us", "worse": "higher", "min_effect": None} in rec["metrics"]
     assert {"op": "add_watch", "stat": "p50_us", "bound": 5.0} in rec["scaling"]
     out = io.StringIO()
     cli.run(SimpleNamespace(config=None, json=False), out)

@@ -104,7 +104,7 @@ def test_scenarios_listing_shows_metrics_and_bounds():
     assert cli.run(SimpleNamespace(config=None, json=True), out) == 0
     rec = next(json.loads(ln) for ln in out.getvalue().splitlines() if '"negdentry-inotify"' in ln)
     assert {"key": "add_watch_latency.p50_us", "worse": "higher", "min_effect": None} in rec["metrics"]
-    assert {"op": "add_watch", "stat": "p50_us", "bound": 5.0} in rec["scaling"]
+    assert {"op": "add_watch", "stat": "p50_us", "bound": 5.0, "per": ""} in rec["scaling"]
     out = io.StringIO()
     cli.run(SimpleNamespace(config=None, json=False), out)
     assert "scaling: add_watch p50 <= x5" in out.getvalue() and "ops_per_s (lower is worse)" in out.getvalue()

@@ -254,6 +254,8 @@ def test_umount_check_needs_device_for_xfs(bindir, tmp_path):
     assert r.returncode == 2 and "btrfs" in r.stderr
     r = run(bindir, "umount-check", "--fs", "tmpfs", "--scale-at", "5000,1000", "--duration", "1")
     assert r.returncode == 2 and "bad --scale-at 5000,1000" in r.stderr
+    r = run(bindir, "umount-check", "--fs", "tmpfs", "--scale-reps", "0", "--duration", "1")
+    assert r.returncode == 2 and "bad --scale-reps 0: 1 to 9" in r.stderr
 
 
 def test_umount_check_tmpfs_cycles(bindir, tmp_path):
@@ -287,7 +289,10 @@ def test_umount_check_scaling_probe_times_umount_per_size(bindir, tmp_path):
     assert c["scaling"]["of"] == "dentries" and c["scaling_points"] == len(pts) == 2
     assert [p["target"] for p in pts] == [p["made"] for p in pts] == [100, 5000]
     # n is what the umount freed (nr_dentry before and after): about what was made.
-    assert pts[1]["n"] > 2500 and all(p["umount"]["n"] == 1 and p["umount"]["p50_us"] > 0 for p in pts)
+    assert pts[1]["n"] > 2500 and all(p["umount"]["n"] == p["reps"] and p["umount"]["p50_us"] > 0 for p in pts)
+    # Repeats, interleaved across the sizes, while the budget allows: on the
+    # host a umount of 5000 dentries takes milliseconds, so every size gets them.
+    assert pts[0]["reps"] == pts[1]["reps"] == 3
     assert not os.path.ismount(tmp_path / "m")
 
 

@@ -321,12 +321,18 @@ def test_eventfs_lookup_race_rejects_bad_probe_sizes(bindir, tmp_path, at):
     assert r.stderr.strip() == f"eventfs-lookup-race: bad --scale-at {at}: up to 6 increasing sizes 1..100000, comma separated"
 
 
-def test_eventfs_lookup_race_probe_skips_where_no_event_directory_appears(bindir, tmp_path):
-    # A plain synthetic_events file takes the writes, but no events/synthetic/hsc*
-    # directory appears: no size is probed, and the run still ends at its deadline.
+def synthetic_only(tmp_path):
+    """A fake tracefs with a plain synthetic_events file and no kprobe_events:
+    the writes go through, but no events/synthetic/<name> directory appears."""
     root = fake_tracefs(tmp_path)
     (root / "kprobe_events").unlink()
     (root / "synthetic_events").touch()
+    return root
+
+
+def test_eventfs_lookup_race_probe_skips_where_no_event_directory_appears(bindir, tmp_path):
+    # No size is probed, and the run still ends at its deadline.
+    root = synthetic_only(tmp_path)
     r = run(bindir, "eventfs-lookup-race", "--tracefs", str(root), "--duration", "1", "--no-drop", "--threads", "2")
     assert_clean_run(r, 1)
     c = r.counters
@@ -339,9 +345,7 @@ def test_eventfs_lookup_race_probe_skips_where_no_event_directory_appears(bindir
 
 
 def test_eventfs_lookup_race_without_a_probe(bindir, tmp_path):
-    root = fake_tracefs(tmp_path)
-    (root / "kprobe_events").unlink()
-    (root / "synthetic_events").touch()
+    root = synthetic_only(tmp_path)
     r = run(bindir, "eventfs-lookup-race", "--tracefs", str(root), "--duration", "1", "--no-drop", "--scale-at", "")
     assert_clean_run(r, 1)
     assert r.counters["scaling_points"] == 0 and (root / "synthetic_events").read_text() == ""

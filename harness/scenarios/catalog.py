@@ -17,9 +17,9 @@ SCRATCH_MB = 512
 TRACING = ("CONFIG_FTRACE", "CONFIG_KPROBE_EVENTS")
 
 
-def _lat(*names: str) -> tuple[Metric, ...]:
+def _lat(*names: str, min_effect: float | None = None) -> tuple[Metric, ...]:
     """Median latencies (higher is worse): the numbers a slowed-down path moves first."""
-    return tuple(Metric(f"{n}_latency.p50_us") for n in names)
+    return tuple(Metric(f"{n}_latency.p50_us", min_effect=min_effect) for n in names)
 
 
 # Host load moves TCG's absolute speed: between 18 clean negdentry-inotify runs
@@ -125,8 +125,7 @@ SCENARIOS: tuple[Scenario, ...] = (
             ("synthetic_events", "synthetic-event churn"),
             ("tracefs_instances", "instance churn"),
         ),
-        metrics=(THROUGHPUT, *_lat("lookup"),
-                 *(Metric(f"{op}_latency.p50_us", min_effect=GRACE_PERIOD_BOUND) for op in ("add", "remove"))),
+        metrics=(THROUGHPUT, *_lat("lookup"), *_lat("add", "remove", min_effect=GRACE_PERIOD_BOUND)),
     ),
     Scenario(
         name="eventfs-lookup-race",
@@ -147,7 +146,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         # A round is 8 threads woken at once on 2 vCPUs: its latency is mostly
         # scheduling, which the host's load moves (p50 32.5k -> 7.3k us between
         # two clean sets of different sessions), so it needs the load bound.
-        metrics=(THROUGHPUT, *_lat("lookup"), Metric("round_latency.p50_us", min_effect=LOAD_BOUND),
+        metrics=(THROUGHPUT, *_lat("lookup"), *_lat("round", min_effect=LOAD_BOUND),
                  *(Metric(ratio_key(b.op, b.stat), min_effect=LOAD_BOUND if b.op == "readdir" else None)
                    for b in EVENTFS_SCALING)),
     ),
@@ -204,7 +203,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         scaling=NEGDENTRY_SCALING,
         metrics=(
             *_lat("add_watch", "rm_watch", "open"),
-            Metric("close_watch_latency.p50_us", min_effect=GRACE_PERIOD_BOUND),
+            *_lat("close_watch", min_effect=GRACE_PERIOD_BOUND),
             Metric("open_latency.p99_us", min_effect=LOAD_BOUND),
             Metric("create_per_s", LOWER, min_effect=LOAD_BOUND),
             *(Metric(ratio_key(b.op, b.stat)) for b in NEGDENTRY_SCALING),
@@ -242,7 +241,7 @@ SCENARIOS: tuple[Scenario, ...] = (
             # Every umount waits for an RCU grace period (namespace_unlock()),
             # and xfs and ext4 flush their logs: its p50 moved x2.05 between
             # two clean sets of different sessions.
-            Metric("umount_latency.p50_us", min_effect=GRACE_PERIOD_BOUND),
+            *_lat("umount", min_effect=GRACE_PERIOD_BOUND),
             *(Metric(ratio_key(b.op, b.stat, b.per)) for b in UMOUNT_SCALING),
         ),
     ),

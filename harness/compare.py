@@ -28,7 +28,7 @@ from pathlib import Path
 
 from harness import known as known_mod
 from harness import metrics
-from harness.argtypes import factor, fraction
+from harness.argtypes import fraction
 from harness.errors import EXIT_FAIL, EXIT_OK
 from harness.results.compare_page import CLASSES, FIXED, FLAKY, NEW, STILL_FAILING, CompareRow, render_compare
 from harness.verdict import RunResult, load_results
@@ -146,9 +146,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--known", action="append", default=[], metavar="FILE",
                    help="extra known-issue file (repeatable; 'none' turns every list off, the shipped one included)")
     p.add_argument("--alpha", type=fraction, default=ALPHA, help=f"significance level (default: {ALPHA})")
-    p.add_argument("--min-effect", type=factor, default=metrics.MIN_EFFECT, metavar="X",
-                   help="a metric counts as changed only beyond this factor either way; metrics that declare "
-                   "a larger one (throughput, tails) keep theirs (default: 2)")
+    metrics.add_min_effect_option(p)
     p.add_argument("--json", action="store_true", help="print the comparison as JSON")
     p.set_defaults(func=run)
 

@@ -30,6 +30,7 @@ counters, when it has any, describe a run that did not happen as planned.
 
 from __future__ import annotations
 
+import argparse
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -37,6 +38,7 @@ from statistics import median
 from typing import Any, Iterable, Mapping
 
 from harness import scaling
+from harness.argtypes import factor
 from harness.verdict import COMPLETED, RunResult, read_results
 
 HIGHER, LOWER = "higher", "lower"  # which direction is worse
@@ -44,6 +46,13 @@ WORSE, BETTER = "worse", "better"
 MIN_EFFECT = 2.0
 ALPHA = 0.05
 EXACT_MAX = 40  # exact U distribution up to this many runs a side (no ties)
+
+
+def add_min_effect_option(parser: argparse.ArgumentParser) -> None:
+    """--min-effect, as verify and compare take it."""
+    parser.add_argument("--min-effect", type=factor, default=MIN_EFFECT, metavar="X",
+                        help="a metric counts as changed only beyond this factor either way; metrics that declare "
+                        "a larger one (throughput, tails) keep theirs (default: 2)")
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ import sys
 import time
 from pathlib import Path
 
-from harness.argtypes import factor, fraction, output_dir, positive_int
+from harness import metrics
+from harness.argtypes import fraction, output_dir, positive_int
 from harness.errors import UserError
-from harness.metrics import MIN_EFFECT
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -38,9 +38,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--parallel", type=positive_int, default=None, help="VMs at once (default: from cores and memory)")
     p.add_argument("--jobs", "-j", type=positive_int, default=None, help="make -j for the kernel builds")
     p.add_argument("--alpha", type=fraction, default=None, help="significance level (default: 0.05)")
-    p.add_argument("--min-effect", type=factor, default=MIN_EFFECT, metavar="X",
-                   help="a metric counts as changed only beyond this factor either way; metrics that declare "
-                   "a larger one (throughput, tails) keep theirs (default: 2)")
+    metrics.add_min_effect_option(p)
     p.add_argument("--plan", default=None, help="YAML plan for fragments, suppressions and VM size (default: plans/default.yaml)")
     p.add_argument("--results", type=output_dir, default=None, help="results directory (default: results/verify-<run id>)")
     p.add_argument("--json", action="store_true", help="print the outcome as JSON on stdout")

@@ -451,11 +451,10 @@ static void scale_probe(const char *fs)
 {
 	if (!nscale_at || !fs)
 		return;
-	double begin = elapsed_s(), rate = 0, per_dentry = 0;
+	double until = elapsed_s() + opt_scale_budget, rate = 0, per_dentry = 0;
+	if (until > g_opt.duration - 1)
+		until = g_opt.duration - 1;
 	for (int i = 0; i < nscale_at && npoints < MAX_POINTS && !stopping(); i++) {
-		double until = begin + opt_scale_budget;
-		if (until > g_opt.duration - 1)
-			until = g_opt.duration - 1;
 		double left = until - elapsed_s();
 		/* What fits in the time left: making them at the rate measured so
 		 * far, a second for the mount, and the umount at the cheapest cost
@@ -489,9 +488,6 @@ static void scale_probe(const char *fs)
 	 * is timed before any is timed again, and the repeats of the sizes are
 	 * interleaved, so a stretch of host load falls on all of them alike. A
 	 * repeat cut short by the clock is not a timing of its size. */
-	double until = begin + opt_scale_budget;
-	if (until > g_opt.duration - 1)
-		until = g_opt.duration - 1;
 	for (long rep = 1; rep < opt_scale_reps; rep++) {
 		for (int i = 0; i < npoints; i++) {
 			struct point *p = &points[i], again = { 0 };

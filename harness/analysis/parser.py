@@ -96,6 +96,20 @@ def _second_report(raw: str, replayed: bool) -> bool:
     return False
 
 
+def _special(raw: str, past_min_lines: bool) -> tuple[bool, bool, bool]:
+    """What a special line does to the report's text, as syzkaller's extractor
+    reads it: (skip this line, CPU tracebacks follow, skip the text from here on)."""
+    if "Disabling lock debugging due to kernel taint" in raw:
+        return True, False, False
+    if "Sending NMI from CPU" in raw:
+        return False, True, False
+    if past_min_lines and (
+        "Kernel panic - not syncing" in raw or "WARNING: possible circular locking dependency detected" in raw
+    ):
+        return True, False, True
+    return False, False, False
+
+
 @dataclass
 class Found:
     report: Report
@@ -139,15 +153,8 @@ def parse(window: "Window", oops: Oops) -> Found:
         text_lines += 1
         skip_line = skip_text
         if ln.special:
-            raw = ln.raw
-            if "Disabling lock debugging due to kernel taint" in raw:
-                skip_line = True
-            elif "Sending NMI from CPU" in raw:
-                cpu_traceback = True
-            elif (
-                "Kernel panic - not syncing" in raw or "WARNING: possible circular locking dependency detected" in raw
-            ) and text_lines > min_lines:
-                skip_text = skip_line = True
+            skip, nmi, stop = _special(ln.raw, text_lines > min_lines)
+            skip_line, cpu_traceback, skip_text = skip_line or skip, cpu_traceback or nmi, skip_text or stop
         if i > 1 and skip_line:
             continue
         report.append(ln.text)
@@ -170,16 +177,8 @@ def parse(window: "Window", oops: Oops) -> Found:
             text_lines += 1
             skip_line = skip_text
             if ln.special:
-                raw = ln.raw
-                if "Disabling lock debugging due to kernel taint" in raw:
-                    skip_line = True
-                elif "Sending NMI from CPU" in raw:
-                    cpu_traceback = True
-                elif (
-                    "Kernel panic - not syncing" in raw
-                    or "WARNING: possible circular locking dependency detected" in raw
-                ) and text_lines > min_lines:
-                    skip_text = skip_line = True
+                skip, nmi, stop = _special(ln.raw, text_lines > min_lines)
+                skip_line, cpu_traceback, skip_text = skip_line or skip, cpu_traceback or nmi, skip_text or stop
             if skip_line:
                 continue
             report.append(ln.text)

@@ -21,6 +21,7 @@ reports (compare ``--copies 20`` with ``--copies 80``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing
 import os
 import resource
@@ -28,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -156,31 +158,40 @@ def _analyze_text(path: str, out) -> None:
     out.send((time.perf_counter() - start, time.process_time() - cpu, rc))
 
 
+@contextlib.contextmanager
+def _log_file(keep: str | None, name: str) -> Iterator[Path]:
+    """Where the generated log goes: ``--keep PATH``, else a temporary file removed afterwards."""
+    if keep:
+        yield Path(keep)
+        return
+    with tempfile.TemporaryDirectory(prefix="analysis-bench-") as tmp:
+        yield Path(tmp) / name
+
+
+def _in_child(target, path: Path) -> tuple[tuple, int]:
+    """``target(path, pipe)`` in a forked child: what it sent, and the child's peak RSS in KiB.
+
+    A child of its own, so the peak is the analysis's, not the generator's.
+    """
+    ctx = multiprocessing.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    p = ctx.Process(target=target, args=(str(path), child))
+    p.start()
+    sent = parent.recv()
+    p.join()
+    return sent, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+
+
 def dense(args: argparse.Namespace) -> int:
     if not CORPUS.is_dir():
         print(f"corpus not found at {CORPUS}", file=sys.stderr)
         return 2
-    tmpdir = None
-    if args.keep:
-        path = Path(args.keep)
-    else:
-        tmpdir = tempfile.TemporaryDirectory(prefix="analysis-bench-")
-        path = Path(tmpdir.name) / "dense.log"
-    try:
+    with _log_file(args.keep, "dense.log") as path:
         t0 = time.perf_counter()
         n = generate_dense(path, args.copies)
         size = path.stat().st_size
         print(f"generated {size / 1e6:.0f} MB: {n} corpus logs x {args.copies} in {time.perf_counter() - t0:.1f}s")
-        ctx = multiprocessing.get_context("fork")
-        parent, child = ctx.Pipe(duplex=False)
-        p = ctx.Process(target=_analyze_text, args=(str(path), child))
-        p.start()
-        elapsed, cpu, rc = parent.recv()
-        p.join()
-        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    finally:
-        if tmpdir is not None:
-            tmpdir.cleanup()
+        (elapsed, cpu, rc), peak_kb = _in_child(_analyze_text, path)
     mbps = size / 1e6 / elapsed
     cpu_mbps = size / 1e6 / cpu
     # On a shared machine the wall clock counts other people's work too; the
@@ -210,27 +221,12 @@ def main() -> int:
     if args.dense:
         return dense(args)
 
-    tmpdir = None
-    if args.keep:
-        path = Path(args.keep)
-    else:
-        tmpdir = tempfile.TemporaryDirectory(prefix="analysis-bench-")
-        path = Path(tmpdir.name) / "console.log"
-    try:
+    with _log_file(args.keep, "console.log") as path:
         t0 = time.perf_counter()
         expected = generate(path, args.size_mb, args.report_every_mb)
         size = path.stat().st_size
         print(f"generated {size / 1e6:.0f} MB with {expected} reports in {time.perf_counter() - t0:.1f}s")
-        ctx = multiprocessing.get_context("fork")
-        parent, child = ctx.Pipe(duplex=False)
-        p = ctx.Process(target=_analyze, args=(str(path), child))
-        p.start()
-        elapsed, found, titles = parent.recv()
-        p.join()
-        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    finally:
-        if tmpdir is not None:
-            tmpdir.cleanup()
+        (elapsed, found, titles), peak_kb = _in_child(_analyze, path)
     mbps = size / 1e6 / elapsed
     print(f"analyzed in {elapsed:.1f}s: {mbps:.1f} MB/s of console text")
     print(f"peak RSS of the analysis: {peak_kb / 1024:.0f} MB")

@@ -160,18 +160,6 @@ def env(tmp_path, monkeypatch):
     return e
 
 
-@pytest.fixture
-def fake_tree(tmp_path):
-    tree = tmp_path / "src" / "linux"
-    (tree / "arch" / "x86").mkdir(parents=True)
-    (tree / "scripts" / "kconfig").mkdir(parents=True)
-    shutil.copy(FAKES / "fakelinux_Makefile", tree / "Makefile")
-    shutil.copy(FAKES / "merge_config.sh", tree / "scripts" / "kconfig" / "merge_config.sh")
-    (tree / "Kconfig").write_text("# fake\n")
-    (tree / "UNSUPPORTED").write_text("CONFIG_NOT_A_SYMBOL\n")
-    return tree
-
-
 def fake_image(env: Env) -> None:
     """The guest image for this cache's recipe, as an empty file: the fakes never read it."""
     from harness.image.build import IMAGE_NAME, images_root

@@ -1,5 +1,4 @@
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -8,26 +7,12 @@ from harness.errors import BuildError, UserError
 from harness.kbuild import build, kconfig, resolve
 from harness.kbuild.source import Prebuilt, SourceTree, is_bzimage
 
-FAKES = Path(__file__).parent / "fakes"
-
 
 @pytest.fixture
 def cache(tmp_path, monkeypatch):
     c = tmp_path / "cache"
     monkeypatch.setenv("HARNESS_CACHE", str(c))
     return c
-
-
-@pytest.fixture
-def fake_tree(tmp_path):
-    tree = tmp_path / "src" / "linux"
-    (tree / "arch" / "x86").mkdir(parents=True)
-    (tree / "scripts" / "kconfig").mkdir(parents=True)
-    shutil.copy(FAKES / "fakelinux_Makefile", tree / "Makefile")
-    shutil.copy(FAKES / "merge_config.sh", tree / "scripts" / "kconfig" / "merge_config.sh")
-    (tree / "Kconfig").write_text("# fake\n")
-    (tree / "UNSUPPORTED").write_text("CONFIG_NOT_A_SYMBOL\n")
-    return tree
 
 
 def frag(tmp_path, name, text):

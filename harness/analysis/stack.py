@@ -13,6 +13,7 @@ found is "corrupted", and so is a report that passes a fault-injection line.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -66,20 +67,9 @@ def skip_re(extra: tuple[str, ...] = ()) -> re.Pattern[str]:
     return pattern
 
 
-_stripped: dict[str, str] = {}
-
-
+@functools.lru_cache(maxsize=100_000)
 def strip_frame(frame: str) -> str:
     """The shortest of the frame with each syscall prefix removed (one prefix, not a chain)."""
-    best = _stripped.get(frame)
-    if best is None:
-        if len(_stripped) > 100_000:
-            _stripped.clear()
-        best = _stripped[frame] = _strip(frame)
-    return best
-
-
-def _strip(frame: str) -> str:
     best = frame
     for prefix in STRIP_PREFIXES:
         if frame.startswith(prefix) and len(frame) - len(prefix) < len(best):

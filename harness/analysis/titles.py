@@ -9,6 +9,7 @@ spaces and runs of spaces collapse.
 
 from __future__ import annotations
 
+import functools
 import re
 
 # (pattern, replacement) in syzkaller's order; "${1}" is written "\1".
@@ -37,20 +38,9 @@ def replace_dynamic(title: str) -> str:
     return title
 
 
-_sanitized: dict[str, str] = {}
-
-
+@functools.lru_cache(maxsize=50_000)
 def sanitize(title: str) -> str:
     """A title as syzkaller stores it (text decoded with surrogateescape keeps odd bytes as bytes)."""
-    done = _sanitized.get(title)
-    if done is None:
-        if len(_sanitized) > 50_000:
-            _sanitized.clear()
-        done = _sanitized[title] = _sanitize(title)
-    return done
-
-
-def _sanitize(title: str) -> str:
     raw = replace_dynamic(title).encode("utf-8", "surrogateescape")[:MAX_TITLE]
     out = bytearray()
     prev = 0x20

@@ -44,8 +44,3 @@ def parse_version(text: str) -> Version | None:
     if not m:
         return None
     return tuple(int(g) for g in m.groups() if g is not None)
-
-
-def version_of(bzimage: Path | str) -> Version | None:
-    release = release_of(bzimage)
-    return parse_version(release) if release else None
